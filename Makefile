@@ -1,0 +1,79 @@
+# ecslocal — build, run, test, bench.
+#
+#   make          build build/release/ecslocal
+#   make run      install what is missing (apt), build, start on 127.0.0.1:4566
+#   make test     install what is missing (apt), build, run every test
+#   make bench    measure ecslocal and moto_server side by side
+#   make models   regenerate api/model/*.json and api/gen/* from botocore
+
+CC       ?= cc
+PKGS     := libmicrohttpd jansson sqlite3 libcurl libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
+CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -MMD -MP
+LDLIBS   := $(PKG_LIBS) -lpthread -lm
+
+LIB_SRCS := $(sort $(wildcard api/*.c api/gen/*.c storage/*.c) $(filter-out server/main.c,$(wildcard server/*.c)))
+MAIN_SRC := server/main.c
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+# Three builds side by side: release, sanitizers, and fuzzing.
+define build_rules
+$(1)_OBJS := $$(patsubst %.c,build/$(1)/%.o,$$(LIB_SRCS))
+build/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	@echo "  CC $$<"; $$($(1)_CC) $$(CFLAGS_COMMON) $$($(1)_CFLAGS) -c $$< -o $$@
+build/$(1)/libecsl.a: $$($(1)_OBJS)
+	@rm -f $$@
+	ar rcs $$@ $$^
+build/$(1)/ecslocal: build/$(1)/server/main.o build/$(1)/libecsl.a
+	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+build/$(1)/unit_tests: $$(patsubst %.c,build/$(1)/%.o,$$(UNIT_SRCS)) build/$(1)/libecsl.a
+	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+-include $$($(1)_OBJS:.o=.d) build/$(1)/server/main.d
+endef
+
+release_CC     := $(CC)
+release_CFLAGS := -O2 -g
+asan_CC        := $(CC)
+asan_CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+$(eval $(call build_rules,release))
+$(eval $(call build_rules,asan))
+
+.PHONY: all run test deps unit e2e asan fuzz bench models clean check-models
+
+all: build/release/ecslocal
+
+deps:
+	@tests/install-deps.sh
+
+run: deps build/release/ecslocal
+	./build/release/ecslocal serve $(ARGS)
+
+unit: build/release/unit_tests build/asan/unit_tests
+	./build/release/unit_tests
+	./build/asan/unit_tests
+
+asan: build/asan/ecslocal
+
+fuzz:
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+e2e: build/release/ecslocal
+	ECSLOCAL_BIN=$(CURDIR)/build/release/ecslocal tests/e2e/run.sh
+
+test: deps
+	@tests/run.sh
+
+bench: deps build/release/ecslocal
+	@bench/run.sh
+
+models:
+	python3 api/model/gen.py --botocore auto
+
+check-models:
+	python3 api/model/gen.py && git diff --exit-code api/gen
+
+clean:
+	rm -rf build

@@ -1,0 +1,44 @@
+/*
+ * The running server's shared state: configuration, database, and what
+ * the health endpoint reports.
+ */
+#ifndef ECSL_SERVER_H
+#define ECSL_SERVER_H
+
+#include "config.h"
+
+struct db;
+
+struct server {
+    struct config cfg;
+    struct db *db;
+    double started;             /* epoch seconds */
+    int networking;             /* 1: real namespaces; 0: off */
+    char networking_reason[256];
+    char runtime_dir[512];      /* per-task files: logs, exit codes */
+};
+
+extern struct server server;
+
+/* HTTP front door (server/http.c). */
+int http_start(void);
+void http_stop(void);
+
+/* Admin endpoints (server/admin.c): health, reset and the aliases other
+ * emulators' tools call.  Returns 1 and fills the reply if path is one. */
+struct http_reply {
+    int status;
+    const char *content_type;
+    char *body;                 /* malloc'd */
+    size_t body_len;
+};
+int admin_handle(const char *method, const char *path, struct http_reply *reply);
+
+/* Wipe all state and everything built for it (POST /_ecslocal/reset). */
+int server_reset(void);
+
+/* Client subcommands (server/client.c). */
+int client_status(const struct config *cfg);
+int client_reset(const struct config *cfg);
+
+#endif

@@ -1,0 +1,462 @@
+/*
+ * The resource store: JSON documents in SQLite, addresses, counters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "store.h"
+
+#define DOC_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
+
+static void bind_scope(sqlite3_stmt *st, const struct scope *s)
+{
+    sqlite3_bind_text(st, 1, s->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, s->region, -1, SQLITE_STATIC);
+}
+
+static json_t *parse_doc(sqlite3_stmt *st, int col)
+{
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    int len = sqlite3_column_bytes(st, col);
+    json_error_t e;
+    json_t *doc = text ? json_loadb(text, (size_t)len, 0, &e) : NULL;
+    if (!doc)
+        fprintf(stderr, "ecslocal: store: unreadable document: %s\n",
+                text ? e.text : "(null)");
+    return doc;
+}
+
+json_t *store_get(struct db *db, const struct scope *s, const char *type,
+                  const char *id)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT body FROM resources WHERE account=?1 AND region=?2 AND type=?3 AND id=?4");
+    if (!st)
+        return NULL;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    json_t *doc = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        doc = parse_doc(st, 0);
+    sqlite3_reset(st);
+    return doc;
+}
+
+int store_find_name(struct db *db, const struct scope *s, const char *type,
+                    const char *parent, const char *name, char *id,
+                    size_t idlen)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT id FROM resources WHERE account=?1 AND region=?2 AND type=?3 "
+        "AND parent=?4 AND name=?5");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, parent ? parent : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int result = STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        snprintf(id, idlen, "%s", (const char *)sqlite3_column_text(st, 0));
+        result = STORE_OK;
+    } else if (rc != SQLITE_DONE) {
+        result = STORE_ERROR;
+    }
+    sqlite3_reset(st);
+    return result;
+}
+
+static long long next_seq(struct db *db)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "UPDATE sequence SET value = value + 1 WHERE id = 0 RETURNING value");
+    if (!st)
+        return -1;
+    long long v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+}
+
+int store_insert(struct db *db, const struct scope *s, const char *type,
+                 const char *id, const char *parent, const char *name,
+                 json_t *doc)
+{
+    long long seq = next_seq(db);
+    char *body = json_dumps(doc, DOC_FLAGS);
+    sqlite3_stmt *st = db_stmt(db,
+        "INSERT INTO resources(account, region, type, id, parent, name, seq, body) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!st || !body || seq < 0) {
+        free(body);
+        return STORE_ERROR;
+    }
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, parent ? parent : "", -1, SQLITE_STATIC);
+    if (name)
+        sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, seq);
+    sqlite3_bind_text(st, 8, body, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    free(body);
+    if (rc == SQLITE_DONE)
+        return STORE_OK;
+    return rc == SQLITE_CONSTRAINT ? STORE_EXISTS : STORE_ERROR;
+}
+
+int store_update(struct db *db, const struct scope *s, const char *type,
+                 const char *id, json_t *doc)
+{
+    char *body = json_dumps(doc, DOC_FLAGS);
+    sqlite3_stmt *st = db_stmt(db,
+        "UPDATE resources SET body=?5 WHERE account=?1 AND region=?2 AND type=?3 AND id=?4");
+    if (!st || !body) {
+        free(body);
+        return STORE_ERROR;
+    }
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    free(body);
+    if (rc != SQLITE_DONE)
+        return STORE_ERROR;
+    return sqlite3_changes(sqlite3_db_handle(st)) ? STORE_OK : STORE_NOT_FOUND;
+}
+
+int store_rename(struct db *db, const struct scope *s, const char *type,
+                 const char *id, const char *name)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "UPDATE resources SET name=?5 WHERE account=?1 AND region=?2 AND type=?3 AND id=?4");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    if (name)
+        sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return STORE_EXISTS;
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+int store_delete(struct db *db, const struct scope *s, const char *type,
+                 const char *id)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "DELETE FROM resources WHERE account=?1 AND region=?2 AND type=?3 AND id=?4");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return STORE_ERROR;
+    return sqlite3_changes(sqlite3_db_handle(st)) ? STORE_OK : STORE_NOT_FOUND;
+}
+
+/* store_each reads all matching rows first and visits them afterwards, so a
+ * visitor may update or delete resources (which reuses the cached
+ * statements) without disturbing the walk. */
+struct row {
+    char *id;
+    json_t *doc;
+};
+
+static int collect_rows(sqlite3_stmt *st, struct row **rows, size_t *n)
+{
+    size_t cap = 0;
+    int rc;
+    *rows = NULL;
+    *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct row *grown = realloc(*rows, cap * sizeof(**rows));
+            if (!grown)
+                return STORE_ERROR;
+            *rows = grown;
+        }
+        json_t *doc = parse_doc(st, 1);
+        if (!doc)
+            continue;
+        (*rows)[*n].id = strdup((const char *)sqlite3_column_text(st, 0));
+        (*rows)[*n].doc = doc;
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+static void free_rows(struct row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].id);
+        json_decref(rows[i].doc);
+    }
+    free(rows);
+}
+
+int store_each(struct db *db, const struct scope *s, const char *type,
+               const char *parent, const char *after, store_visit_fn fn,
+               void *arg)
+{
+    sqlite3_stmt *st;
+    if (parent) {
+        st = db_stmt(db,
+            "SELECT id, body FROM resources WHERE account=?1 AND region=?2 "
+            "AND type=?3 AND parent=?4 AND id>?5 ORDER BY id");
+    } else {
+        st = db_stmt(db,
+            "SELECT id, body FROM resources WHERE account=?1 AND region=?2 "
+            "AND type=?3 AND id>?5 ORDER BY id");
+    }
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    if (parent)
+        sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, after ? after : "", -1, SQLITE_STATIC);
+    struct row *rows;
+    size_t n;
+    int rc = collect_rows(st, &rows, &n);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        rc = fn(rows[i].doc, rows[i].id, arg);
+    free_rows(rows, n);
+    return rc;
+}
+
+int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
+                   void *arg)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT account, region, id, body FROM resources WHERE type=?1 "
+        "ORDER BY account, region, id");
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    int rc;
+    int result = STORE_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Copy the row out: the visitor may use other statements. */
+        char account[16], region[32], *id;
+        snprintf(account, sizeof(account), "%s", sqlite3_column_text(st, 0));
+        snprintf(region, sizeof(region), "%s", sqlite3_column_text(st, 1));
+        id = strdup((const char *)sqlite3_column_text(st, 2));
+        json_t *doc = parse_doc(st, 3);
+        struct scope s = { account, region };
+        if (doc && id)
+            result = fn(&s, doc, id, arg);
+        json_decref(doc);
+        free(id);
+        if (result)
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return STORE_ERROR;
+    return result;
+}
+
+long long store_count(struct db *db, const struct scope *s, const char *type,
+                      const char *parent)
+{
+    sqlite3_stmt *st;
+    if (parent)
+        st = db_stmt(db, "SELECT count(*) FROM resources WHERE account=?1 AND "
+                         "region=?2 AND type=?3 AND parent=?4");
+    else
+        st = db_stmt(db, "SELECT count(*) FROM resources WHERE account=?1 AND "
+                         "region=?2 AND type=?3");
+    if (!st)
+        return -1;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    if (parent)
+        sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
+    long long n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+int store_take(struct db *db, const struct scope *s, const char *pool,
+               int64_t value, const char *owner)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "INSERT INTO addresses(account, region, pool, value, owner) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, pool, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, value);
+    sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return STORE_OK;
+    return rc == SQLITE_CONSTRAINT ? STORE_EXISTS : STORE_ERROR;
+}
+
+int store_take_lowest(struct db *db, const struct scope *s, const char *pool,
+                      int64_t lo, int64_t hi, const char *owner,
+                      int64_t *value)
+{
+    /* Walk the taken values in order from lo; the first gap is free.  The
+     * index makes this proportional to the number of taken values below
+     * the answer, at most the pool size (a /16 subnet is 65,531). */
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT value FROM addresses WHERE account=?1 AND region=?2 AND pool=?3 "
+        "AND value>=?4 AND value<=?5 ORDER BY value");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, pool, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, lo);
+    sqlite3_bind_int64(st, 5, hi);
+    int64_t candidate = lo;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t taken = sqlite3_column_int64(st, 0);
+        if (taken > candidate)
+            break;
+        candidate = taken + 1;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return STORE_ERROR;
+    if (candidate > hi)
+        return STORE_FULL;
+    int r = store_take(db, s, pool, candidate, owner);
+    if (r == STORE_OK)
+        *value = candidate;
+    return r;
+}
+
+int store_release(struct db *db, const struct scope *s, const char *pool,
+                  int64_t value)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "DELETE FROM addresses WHERE account=?1 AND region=?2 AND pool=?3 AND value=?4");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, pool, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, value);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+int store_release_owner(struct db *db, const struct scope *s,
+                        const char *owner)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "DELETE FROM addresses WHERE account=?1 AND region=?2 AND owner=?3");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+long long store_pool_used(struct db *db, const struct scope *s,
+                          const char *pool)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT count(*) FROM addresses WHERE account=?1 AND region=?2 AND pool=?3");
+    if (!st)
+        return -1;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, pool, -1, SQLITE_STATIC);
+    long long n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+int store_pool_owner(struct db *db, const struct scope *s, const char *pool,
+                     int64_t value, char *owner, size_t ownerlen)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT owner FROM addresses WHERE account=?1 AND region=?2 AND pool=?3 AND value=?4");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, pool, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, value);
+    int rc = sqlite3_step(st);
+    int result = STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        snprintf(owner, ownerlen, "%s", (const char *)sqlite3_column_text(st, 0));
+        result = STORE_OK;
+    } else if (rc != SQLITE_DONE) {
+        result = STORE_ERROR;
+    }
+    sqlite3_reset(st);
+    return result;
+}
+
+long long store_next(struct db *db, const struct scope *s, const char *name)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "INSERT INTO counters(account, region, name, value) VALUES (?1, ?2, ?3, 1) "
+        "ON CONFLICT(account, region, name) DO UPDATE SET value = value + 1 "
+        "RETURNING value");
+    if (!st)
+        return -1;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    long long v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+}
+
+int store_scope_known(struct db *db, const struct scope *s)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT 1 FROM scopes WHERE account=?1 AND region=?2");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : STORE_ERROR;
+}
+
+int store_scope_mark(struct db *db, const struct scope *s, double now)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "INSERT OR IGNORE INTO scopes(account, region, created) VALUES (?1, ?2, ?3)");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_double(st, 3, now);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}

@@ -1,0 +1,104 @@
+/*
+ * The resource store: every AWS resource is a JSON document keyed by
+ * (account, region, type, id), with an optional parent (the VPC of a
+ * subnet, the cluster of a task) and an optional name that is unique among
+ * its siblings (a security group's name in its VPC, a cluster's name).
+ *
+ * Documents hold the resource in the shape the API returns it (so Describe
+ * calls return what they read), plus private members starting with '_'
+ * that the serializer never sends because they are not in the model.
+ *
+ * Addresses are a separate table so that allocating one is a single
+ * indexed insert that cannot hand the same value out twice.  Every call
+ * here runs inside the caller's transaction.
+ */
+#ifndef ECSL_STORE_H
+#define ECSL_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct db;
+
+struct scope {
+    const char *account;
+    const char *region;
+};
+
+enum store_result {
+    STORE_OK = 0,
+    STORE_ERROR = -1,       /* SQLite failed; see db_errmsg */
+    STORE_EXISTS = -2,      /* the id, or the name among siblings, is taken */
+    STORE_NOT_FOUND = -3,
+    STORE_FULL = -4         /* no free address in the pool */
+};
+
+/* A new reference to the document, or NULL when there is none. */
+json_t *store_get(struct db *db, const struct scope *s, const char *type,
+                  const char *id);
+
+/* The id of the resource of this type named name under parent, copied into
+ * id (idlen bytes); STORE_NOT_FOUND when there is none. */
+int store_find_name(struct db *db, const struct scope *s, const char *type,
+                    const char *parent, const char *name, char *id,
+                    size_t idlen);
+
+/* Insert a new resource; STORE_EXISTS when the id or the name is taken. */
+int store_insert(struct db *db, const struct scope *s, const char *type,
+                 const char *id, const char *parent, const char *name,
+                 json_t *doc);
+
+/* Replace the document of an existing resource (parent and name kept). */
+int store_update(struct db *db, const struct scope *s, const char *type,
+                 const char *id, json_t *doc);
+
+/* Change the name (NULL: none) of an existing resource. */
+int store_rename(struct db *db, const struct scope *s, const char *type,
+                 const char *id, const char *name);
+
+int store_delete(struct db *db, const struct scope *s, const char *type,
+                 const char *id);
+
+/* Visit the resources of a type in id order, optionally only the children
+ * of parent and only ids greater than after.  The callback gets a borrowed
+ * document; returning non-zero stops the walk (and is returned). */
+typedef int (*store_visit_fn)(json_t *doc, const char *id, void *arg);
+int store_each(struct db *db, const struct scope *s, const char *type,
+               const char *parent, const char *after, store_visit_fn fn,
+               void *arg);
+
+/* The same across every account and region (the reconciler's view). */
+typedef int (*store_visit_all_fn)(const struct scope *s, json_t *doc,
+                                  const char *id, void *arg);
+int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
+                   void *arg);
+
+long long store_count(struct db *db, const struct scope *s, const char *type,
+                      const char *parent);
+
+/* Addresses: integers (IPv4 addresses, ports) taken from a named pool.
+ * store_take_lowest takes the lowest free value in [lo, hi]. */
+int store_take(struct db *db, const struct scope *s, const char *pool,
+               int64_t value, const char *owner);
+int store_take_lowest(struct db *db, const struct scope *s, const char *pool,
+                      int64_t lo, int64_t hi, const char *owner,
+                      int64_t *value);
+int store_release(struct db *db, const struct scope *s, const char *pool,
+                  int64_t value);
+int store_release_owner(struct db *db, const struct scope *s,
+                        const char *owner);
+long long store_pool_used(struct db *db, const struct scope *s,
+                          const char *pool);
+/* The owner of a taken value, copied into owner; STORE_NOT_FOUND if free. */
+int store_pool_owner(struct db *db, const struct scope *s, const char *pool,
+                     int64_t value, char *owner, size_t ownerlen);
+
+/* A counter per scope (task definition revisions, ...): increments and
+ * returns the new value, starting at 1. */
+long long store_next(struct db *db, const struct scope *s, const char *name);
+
+/* Whether this scope's defaults (default VPC, ...) exist; marks them. */
+int store_scope_known(struct db *db, const struct scope *s);
+int store_scope_mark(struct db *db, const struct scope *s, double now);
+
+#endif
