@@ -7,6 +7,9 @@
 #   make models   regenerate api/model/*.json and api/gen/* from botocore
 
 CC       ?= cc
+# Build directory; helpers working side by side each use their own.
+B        ?= build
+.DEFAULT_GOAL := all
 PKGS     := libmicrohttpd jansson sqlite3 libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -20,18 +23,18 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 # Three builds side by side: release, sanitizers, and fuzzing.
 define build_rules
-$(1)_OBJS := $$(patsubst %.c,build/$(1)/%.o,$$(LIB_SRCS))
-build/$(1)/%.o: %.c
+$(1)_OBJS := $$(patsubst %.c,$(B)/$(1)/%.o,$$(LIB_SRCS))
+$(B)/$(1)/%.o: %.c
 	@mkdir -p $$(dir $$@)
 	@echo "  CC $$<"; $$($(1)_CC) $$(CFLAGS_COMMON) $$($(1)_CFLAGS) -c $$< -o $$@
-build/$(1)/libecsl.a: $$($(1)_OBJS)
+$(B)/$(1)/libecsl.a: $$($(1)_OBJS)
 	@rm -f $$@
 	ar rcs $$@ $$^
-build/$(1)/ecslocal: build/$(1)/server/main.o build/$(1)/libecsl.a
+$(B)/$(1)/ecslocal: $(B)/$(1)/server/main.o $(B)/$(1)/libecsl.a
 	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$^ $$(LDLIBS)
-build/$(1)/unit_tests: $$(patsubst %.c,build/$(1)/%.o,$$(UNIT_SRCS)) build/$(1)/libecsl.a
+$(B)/$(1)/unit_tests: $$(patsubst %.c,$(B)/$(1)/%.o,$$(UNIT_SRCS)) $(B)/$(1)/libecsl.a
 	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$^ $$(LDLIBS)
--include $$($(1)_OBJS:.o=.d) build/$(1)/server/main.d
+-include $$($(1)_OBJS:.o=.d) $(B)/$(1)/server/main.d
 endef
 
 release_CC     := $(CC)
@@ -43,30 +46,30 @@ $(eval $(call build_rules,asan))
 
 .PHONY: all run test deps unit e2e asan fuzz bench models clean check-models
 
-all: build/release/ecslocal
+all: $(B)/release/ecslocal
 
 deps:
 	@tests/install-deps.sh
 
-run: deps build/release/ecslocal
-	./build/release/ecslocal serve $(ARGS)
+run: deps $(B)/release/ecslocal
+	./$(B)/release/ecslocal serve $(ARGS)
 
-unit: build/release/unit_tests build/asan/unit_tests
-	./build/release/unit_tests
-	./build/asan/unit_tests
+unit: $(B)/release/unit_tests $(B)/asan/unit_tests
+	./$(B)/release/unit_tests
+	./$(B)/asan/unit_tests
 
-asan: build/asan/ecslocal
+asan: $(B)/asan/ecslocal
 
 fuzz:
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-e2e: build/release/ecslocal
-	ECSLOCAL_BIN=$(CURDIR)/build/release/ecslocal tests/e2e/run.sh
+e2e: $(B)/release/ecslocal
+	ECSLOCAL_BIN=$(CURDIR)/$(B)/release/ecslocal tests/e2e/run.sh
 
 test: deps
 	@tests/run.sh
 
-bench: deps build/release/ecslocal
+bench: deps $(B)/release/ecslocal
 	@bench/run.sh
 
 models:
@@ -76,4 +79,4 @@ check-models:
 	python3 api/model/gen.py && git diff --exit-code api/gen
 
 clean:
-	rm -rf build
+	rm -rf $(B)

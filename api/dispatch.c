@@ -350,6 +350,12 @@ void api_handle(const struct api_request *rq, struct api_response *rs)
         goto out;
     }
 
+    if (c.svc->protocol == PROTO_EC2 && json_is_true(json_object_get(c.in, "DryRun"))) {
+        call_error_status(&c, 412, "DryRunOperation",
+                          "Request would have succeeded, but DryRun flag is set.");
+        respond_error(&c, rs);
+        goto out;
+    }
     run_handler(&c);
     if (c.status) {
         respond_error(&c, rs);

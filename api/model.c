@@ -20,10 +20,10 @@ static const struct service services[SVC__COUNT] = {
 };
 
 static struct operation operations[] = {
-#define OP(svc, name, in, out, wrap, fn) { svc, name, in, out, wrap, fn },
+#define OP(svc, name, in, out, wrap, fn) { svc, name, in, out, wrap, fn, 1 },
 #include "gen/ops.def"
 #undef OP
-#define NOOP(svc, name) { svc, name, SH__NONE, SH__NONE, NULL, NULL },
+#define NOOP(svc, name) { svc, name, SH__NONE, SH__NONE, NULL, NULL, 0 },
 #include "gen/noops.def"
 #undef NOOP
 };
@@ -102,6 +102,13 @@ const struct operation *model_operation(enum service_id svc, const char *name)
     pthread_once(&sort_once, sort_operations);
     struct operation key = { .svc = svc, .name = name };
     return bsearch(&key, operations, NOPS, sizeof(operations[0]), compare_ops);
+}
+
+const struct operation *model_operations(size_t *count)
+{
+    pthread_once(&sort_once, sort_operations);
+    *count = NOPS;
+    return operations;
 }
 
 const struct error_def *model_error(enum service_id svc, const char *name)

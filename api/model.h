@@ -103,6 +103,7 @@ struct operation {
     int output;
     const char *result_wrapper; /* query protocol <OpResult> */
     op_handler handler;         /* NULL: in the model but not emulated */
+    int listed;                 /* in an api/model/ops list (must have a handler) */
 };
 
 struct error_def {
@@ -122,6 +123,8 @@ const struct service *model_service_by_key(const char *key);
 const struct service *model_service_by_target(const char *prefix, size_t len);
 const struct service *model_service_by_version(const char *version);
 const struct operation *model_operation(enum service_id svc, const char *name);
+/* Every operation of every model, sorted by service then name. */
+const struct operation *model_operations(size_t *count);
 const struct error_def *model_error(enum service_id svc, const char *name);
 int model_filter_valid(enum service_id svc, const char *op, const char *filter);
 

@@ -69,12 +69,25 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE TABLE sequence (id INTEGER PRIMARY KEY CHECK (id = 0), value INTEGER NOT NULL);"
     "INSERT INTO sequence VALUES (0, 0);",
+    /* 2: CloudWatch Logs events (the awslogs driver writes many) */
+    "CREATE TABLE log_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  log_group TEXT NOT NULL,"
+    "  log_stream TEXT NOT NULL,"
+    "  timestamp INTEGER NOT NULL,"
+    "  ingestion_time INTEGER NOT NULL,"
+    "  message TEXT NOT NULL"
+    ");"
+    "CREATE INDEX log_events_by_stream ON log_events(account, region, log_group,"
+    "  log_stream, timestamp, id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *const wipe_tables[] = {
-    "resources", "addresses", "scopes", "counters",
+    "resources", "addresses", "scopes", "counters", "log_events",
 };
 
 int db_exec(struct db *db, const char *sql)

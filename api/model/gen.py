@@ -317,7 +317,9 @@ def generate_c(ops):
     od = [head]
     nd = [head]
     fd = [head]
-    hd = [head, "#ifndef ECSL_GEN_HANDLERS_H\n#define ECSL_GEN_HANDLERS_H\nstruct call;\n"]
+    hd = [head, "#ifndef ECSL_GEN_HANDLERS_H\n#define ECSL_GEN_HANDLERS_H\nstruct call;\n"
+          "/* Weak, so an operation listed before its handler is written links\n"
+          " * and answers NotImplemented; tests/unit checks none is missing. */\n"]
     for key, _, prefix in SERVICES:
         for opname in sorted(models[key]["operations"]):
             entry = models[key]["operations"][opname]
@@ -331,7 +333,7 @@ def generate_c(ops):
             od.append("OP(SVC_%s, %s, %s, %s, %s, %s)\n" % (
                 prefix, cstr(opname), sid(key, inp) if inp else "SH__NONE",
                 sid(key, out) if out else "SH__NONE", cstr(wrap), handler))
-            hd.append("int %s(struct call *c);\n" % handler)
+            hd.append("int %s(struct call *c) __attribute__((weak));\n" % handler)
             for f in entry.get("x-filters", []):
                 fd.append("FILTER(SVC_%s, %s, %s)\n" % (prefix, cstr(opname), cstr(f)))
     hd.append("#endif\n")
