@@ -54,6 +54,10 @@ int ec2_save(struct call *c, const char *type, const char *id, json_t *doc);
  * reserved "aws:" key, is an error (returns NULL). */
 json_t *ec2_spec_tags(struct call *c, const char *type);
 
+/* A document's tag list: "Tags", or "TagSet" for the NetworkInterface
+ * shape, which names it so.  Borrowed; NULL when there is none. */
+json_t *ec2_doc_tags(json_t *doc);
+
 /* Validate one tag list from a request (CreateTags, specs). */
 int ec2_check_tags(struct call *c, json_t *tags);
 

@@ -297,12 +297,18 @@ static int path_matches(json_t *node, const char *path, json_t *values)
     return path_matches(child, dot ? dot + 1 : "", values);
 }
 
+json_t *ec2_doc_tags(json_t *doc)
+{
+    json_t *tags = json_object_get(doc, "Tags");
+    return tags ? tags : json_object_get(doc, "TagSet");
+}
+
 static int tags_match(json_t *doc, const char *key, const char *field,
                       json_t *values)
 {
     size_t i;
     json_t *t;
-    json_array_foreach(json_object_get(doc, "Tags"), i, t) {
+    json_array_foreach(ec2_doc_tags(doc), i, t) {
         if (key && strcmp(jstr(t, "Key") ? jstr(t, "Key") : "", key) != 0)
             continue;
         if (any_value_matches(values, json_object_get(t, field)))
