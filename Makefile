@@ -10,7 +10,7 @@ CC       ?= cc
 # Build directory; helpers working side by side each use their own.
 B        ?= build
 .DEFAULT_GOAL := all
-PKGS     := libmicrohttpd jansson sqlite3 libcurl libcrypto
+PKGS     := libmicrohttpd jansson sqlite3 libcurl libcrypto libmnl libnftables ldns
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
@@ -30,10 +30,12 @@ $(B)/$(1)/%.o: %.c
 $(B)/$(1)/libecsl.a: $$($(1)_OBJS)
 	@rm -f $$@
 	ar rcs $$@ $$^
+# --whole-archive: handlers are only weakly referenced by the operation
+# table, and a weak reference alone does not pull an archive member in.
 $(B)/$(1)/ecslocal: $(B)/$(1)/server/main.o $(B)/$(1)/libecsl.a
-	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $(B)/$(1)/server/main.o -Wl,--whole-archive $(B)/$(1)/libecsl.a -Wl,--no-whole-archive $$(LDLIBS)
 $(B)/$(1)/unit_tests: $$(patsubst %.c,$(B)/$(1)/%.o,$$(UNIT_SRCS)) $(B)/$(1)/libecsl.a
-	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$(patsubst %.c,$(B)/$(1)/%.o,$$(UNIT_SRCS)) -Wl,--whole-archive $(B)/$(1)/libecsl.a -Wl,--no-whole-archive $$(LDLIBS)
 -include $$($(1)_OBJS:.o=.d) $(B)/$(1)/server/main.d
 endef
 

@@ -27,6 +27,7 @@ struct api_config {
     const char *default_account;    /* --account */
     const char *default_region;
     int strict_auth;                /* --auth strict */
+    int auto_instances;             /* --auto-instances */
     const struct api_key *keys;
     size_t nkeys;
     /* Called after a mutating call committed (from an HTTP thread). */
@@ -63,6 +64,9 @@ int api_init(const struct api_config *cfg);
 void api_handle(const struct api_request *rq, struct api_response *rs);
 /* Forget cached per-scope state after the database was wiped. */
 void api_reset_caches(void);
+
+/* --auto-instances: give an EC2 cluster without instances one on demand. */
+int api_auto_instances(void);
 
 /* Request ids: a random UUID (37 bytes with the NUL). */
 void api_uuid(char out[37]);

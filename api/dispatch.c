@@ -36,6 +36,11 @@ int api_init(const struct api_config *cfg)
     return 0;
 }
 
+int api_auto_instances(void)
+{
+    return config.auto_instances;
+}
+
 void api_reset_caches(void)
 {
     db_lock(config.db);
@@ -311,12 +316,12 @@ void api_handle(const struct api_request *rq, struct api_response *rs)
     snprintf(rs->operation, sizeof(rs->operation), "%s", c.op->name);
 
     /* Who: account and region from the credential scope. */
-    snprintf(c.region, sizeof(c.region), "%s",
+    snprintf(c.region, sizeof(c.region), "%.31s",
              auth.present && auth.region[0] ? auth.region : config.default_region);
     if (auth.present && all_digits(auth.access_key, 12))
-        snprintf(c.account, sizeof(c.account), "%s", auth.access_key);
+        snprintf(c.account, sizeof(c.account), "%.15s", auth.access_key);
     else
-        snprintf(c.account, sizeof(c.account), "%s", config.default_account);
+        snprintf(c.account, sizeof(c.account), "%.15s", config.default_account);
     c.scope.account = c.account;
     c.scope.region = c.region;
     snprintf(rs->account, sizeof(rs->account), "%s", c.account);

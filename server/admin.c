@@ -8,10 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
+
 #include "../api/api.h"
+#include "../api/buf.h"
 #include "../api/model.h"
 #include "../storage/db.h"
 #include "log.h"
+#include "runtime.h"
 #include "server.h"
 
 static const char *const services[] = {
@@ -71,6 +75,99 @@ static void reset(struct http_reply *r)
     reply_json(r, 200, json_pack("{s:s}", "status", "reset"));
 }
 
+struct log_out {
+    struct buf *b;
+    const char *prefix;
+};
+
+static int add_line(long long ts, int stream, const char *text, size_t len, void *arg)
+{
+    (void)ts;
+    (void)stream;
+    struct log_out *o = arg;
+    if (o->prefix) {
+        buf_adds(o->b, o->prefix);
+        buf_adds(o->b, " | ");
+    }
+    buf_add(o->b, text, len);
+    buf_addc(o->b, '\n');
+    return o->b->failed ? -1 : 0;
+}
+
+/* GET /_ecslocal/tasks/<id>: where a task's files are and what its
+ * supervisor reports (`ecslocal exec` and `port-forward` use it). */
+static int task_info(const char *id, struct http_reply *r)
+{
+    char dir[600];
+    if (strchr(id, '/') || strchr(id, '.') || !*id)
+        return 0;
+    runtime_task_dir(id, dir, sizeof(dir));
+    json_t *status = runtime_status(id);
+    if (!status) {
+        reply_json(r, 404, json_pack("{s:s}", "message", "no such task on this server"));
+        return 1;
+    }
+    reply_json(r, 200, json_pack("{s:s, s:o}", "dir", dir, "status", status));
+    return 1;
+}
+
+/* GET /_ecslocal/tasks/<id>/logs[/<container>]: what the task's containers
+ * printed (`ecslocal logs`). */
+static int task_logs(const char *rest, struct http_reply *r)
+{
+    char id[64], container[256] = "", dir[600];
+    const char *slash = strchr(rest, '/');
+    if (!slash || (size_t)(slash - rest) >= sizeof(id) || strncmp(slash, "/logs", 5) != 0)
+        return 0;
+    memcpy(id, rest, (size_t)(slash - rest));
+    id[slash - rest] = '\0';
+    if (slash[5] == '/')
+        snprintf(container, sizeof(container), "%s", slash + 6);
+    else if (slash[5] != '\0')
+        return 0;
+    if (strchr(id, '.') || strchr(container, '/') || strchr(container, '.')) {
+        reply_json(r, 400, json_pack("{s:s}", "message", "bad task or container name"));
+        return 1;
+    }
+    runtime_task_dir(id, dir, sizeof(dir));
+    DIR *d = opendir(dir);
+    if (!d) {
+        reply_json(r, 404, json_pack("{s:s}", "message", "no such task on this server"));
+        return 1;
+    }
+    struct buf b;
+    buf_init(&b, 64u << 20);
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".log") != 0 || strcmp(e->d_name, "shim.log") == 0)
+            continue;
+        char name[256];
+        snprintf(name, sizeof(name), "%.*s", (int)(n - 4), e->d_name);
+        if (container[0] && strcmp(name, container) != 0)
+            continue;
+        found = 1;
+        long long off = 0;
+        struct log_out o = { &b, container[0] ? NULL : name };
+        runtime_read_log(id, name, &off, add_line, &o);
+    }
+    closedir(d);
+    if (container[0] && !found) {
+        buf_free(&b);
+        reply_json(r, 404, json_pack("{s:s}", "message", "no such container in the task"));
+        return 1;
+    }
+    r->status = 200;
+    r->content_type = "text/plain; charset=utf-8";
+    r->body = buf_take(&b, &r->body_len);
+    if (!r->body) {
+        r->body = strdup("");
+        r->body_len = 0;
+    }
+    return 1;
+}
+
 int admin_handle(const char *method, const char *path, struct http_reply *r)
 {
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -89,6 +186,9 @@ int admin_handle(const char *method, const char *path, struct http_reply *r)
         reset(r);
         return 1;
     }
+    if (strncmp(path, "/_ecslocal/tasks/", 17) == 0 && get &&
+        (task_logs(path + 17, r) || task_info(path + 17, r)))
+        return 1;
     if (strncmp(path, "/_ecslocal/", 11) == 0 || strncmp(path, "/_localstack/", 13) == 0 ||
         strncmp(path, "/moto-api/", 10) == 0) {
         reply_json(r, 404, json_pack("{s:s, s:s}", "status", "error", "message",

@@ -16,7 +16,8 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
 }
 
 /* Perform one request; prints the body.  Returns the HTTP status or -1. */
-static long request(const struct config *cfg, const char *method, const char *path)
+static long perform(const struct config *cfg, const char *method, const char *path,
+                    int newline)
 {
     char url[600];
     struct buf body;
@@ -41,11 +42,23 @@ static long request(const struct config *cfg, const char *method, const char *pa
     } else {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         if (body.data)
-            printf("%s\n", body.data);
+            fputs(body.data, status >= 400 ? stderr : stdout);
+        if (newline && body.data)
+            fputc('\n', status >= 400 ? stderr : stdout);
     }
     curl_easy_cleanup(curl);
     buf_free(&body);
     return status;
+}
+
+static long request(const struct config *cfg, const char *method, const char *path)
+{
+    return perform(cfg, method, path, 1);
+}
+
+static long request_quiet(const struct config *cfg, const char *path)
+{
+    return perform(cfg, "GET", path, 0);
 }
 
 int client_status(const struct config *cfg)
@@ -56,4 +69,21 @@ int client_status(const struct config *cfg)
 int client_reset(const struct config *cfg)
 {
     return request(cfg, "POST", "/_ecslocal/reset") == 200 ? 0 : 1;
+}
+
+int client_logs(const struct config *cfg, int argc, char **argv)
+{
+    char path[700];
+    if (argc < 1 || argc > 2) {
+        fprintf(stderr, "usage: ecslocal logs TASK [CONTAINER]\n");
+        return 2;
+    }
+    /* A task ARN or its id. */
+    const char *task = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    if (argc == 2)
+        snprintf(path, sizeof(path), "/_ecslocal/tasks/%s/logs/%s", task, argv[1]);
+    else
+        snprintf(path, sizeof(path), "/_ecslocal/tasks/%s/logs", task);
+    long status = request_quiet(cfg, path);
+    return status == 200 ? 0 : 1;
 }

@@ -192,6 +192,9 @@ void config_usage(void)
            "       ecslocal status [--endpoint URL]  ask a running server how it is\n"
            "       ecslocal reset [--endpoint URL]   wipe all state of a running server\n"
            "       ecslocal cleanup                  remove kernel objects a dead server left\n"
+           "       ecslocal logs TASK [CONTAINER]    print what a task's containers wrote\n"
+           "       ecslocal exec TASK [CONTAINER] -- CMD...   run a command inside a task\n"
+           "       ecslocal port-forward TASK LOCAL:REMOTE    forward 127.0.0.1:LOCAL into a task\n"
            "       ecslocal --version\n\noptions:\n");
     for (size_t i = 0; i < NOPTIONS; i++) {
         const struct option_def *o = &options[i];

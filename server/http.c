@@ -14,11 +14,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../api/api.h"
 #include "../api/buf.h"
 #include "log.h"
 #include "server.h"
+#include "tmds.h"
 
 #define MAX_HEADERS 128
 
@@ -174,6 +176,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
         return too_large(conn);
 
     struct http_reply admin = { 0 };
+    if (tmds_handle(method, url, &admin)) {
+        enum MHD_Result r = send_reply(conn, admin.status, admin.content_type,
+                                       admin.body, admin.body_len, NULL);
+        log_debug("metadata %s %s %d %.2fms", method, url, admin.status,
+                  elapsed_ms(&st->start));
+        return r;
+    }
     if (admin_handle(method, url, &admin)) {
         enum MHD_Result r = send_reply(conn, admin.status, admin.content_type,
                                        admin.body, admin.body_len, NULL);
@@ -261,7 +270,7 @@ int http_start(void)
         return -1;
     }
     daemon_handle = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
         0, NULL, NULL, handle, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)server.cfg.threads,
@@ -274,6 +283,15 @@ int http_start(void)
     if (!daemon_handle) {
         log_error("cannot listen on %s (in use, or not an address of this machine)",
                   server.cfg.listen);
+        return -1;
+    }
+    return 0;
+}
+
+int http_adopt(int fd, const struct sockaddr *addr, unsigned int len)
+{
+    if (!daemon_handle || MHD_add_connection(daemon_handle, fd, addr, len) != MHD_YES) {
+        close(fd);
         return -1;
     }
     return 0;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,16 @@
 
 #include "../api/api.h"
 #include "../storage/db.h"
+#include "dns.h"
+#include "listeners.h"
 #include "log.h"
+#include "netns.h"
+#include "placeholder.h"
+#include "reconcile.h"
+#include "runtime.h"
 #include "server.h"
+#include "shim.h"
 
-struct server server;
 
 static int make_dirs(const char *path)
 {
@@ -37,22 +44,41 @@ static int make_dirs(const char *path)
     return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-int server_reset(void)
-{
-    db_lock(server.db);
-    int rc = db_wipe(server.db);
-    db_unlock(server.db);
-    api_reset_caches();
-    if (rc < 0)
-        log_error("reset: %s", db_errmsg(server.db));
-    else
-        log_info("reset: all state wiped");
-    return rc;
-}
-
 static void on_change(void *arg)
 {
     (void)arg;
+    reconcile_kick();
+}
+
+/* Where task directories live: under the data directory, or (in memory)
+ * a directory of this process that goes away with it. */
+static int runtime_dir_init(char *err, size_t errlen)
+{
+    if (server.cfg.in_memory) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(server.runtime_dir, sizeof(server.runtime_dir), "%s/ecsl-run-%d",
+                 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+    } else {
+        snprintf(server.runtime_dir, sizeof(server.runtime_dir), "%s/run",
+                 server.cfg.data_dir);
+    }
+    return runtime_init(server.runtime_dir, server.cfg.in_memory, err, errlen);
+}
+
+static void detect_networking(void)
+{
+    if (strcmp(server.cfg.networking, "off") == 0) {
+        server.networking = 0;
+        snprintf(server.networking_reason, sizeof(server.networking_reason),
+                 "--networking off: tasks run without namespaces of their own");
+        return;
+    }
+    server.networking = netns_available(server.networking_reason,
+                                        sizeof(server.networking_reason));
+    if (!server.networking)
+        strncat(server.networking_reason,
+                "; every API is served, tasks run without a network of their own",
+                sizeof(server.networking_reason) - strlen(server.networking_reason) - 1);
 }
 
 static int serve(void)
@@ -91,22 +117,37 @@ static int serve(void)
     if (server.cfg.sync_full)
         db_exec(server.db, "PRAGMA synchronous=FULL");
 
-    server.networking = 0;
-    snprintf(server.networking_reason, sizeof(server.networking_reason),
-             "kernel networking is not built into this version yet; every API "
-             "is served without namespaces");
+    detect_networking();
+    if (runtime_dir_init(err, sizeof(err)) < 0) {
+        log_error("task runtime: %s", err);
+        db_close(server.db);
+        return 1;
+    }
 
     struct api_config api = {
         .db = server.db,
         .default_account = server.cfg.account,
         .default_region = server.cfg.region,
         .strict_auth = strcmp(server.cfg.auth, "strict") == 0,
+        .auto_instances = server.cfg.auto_instances,
         .keys = server.cfg.keys,
         .nkeys = server.cfg.nkeys,
         .on_change = on_change,
         .on_change_arg = NULL,
     };
     if (api_init(&api) < 0 || http_start() < 0) {
+        db_close(server.db);
+        return 1;
+    }
+    if (dns_start(server.cfg.dns_listen, err, sizeof(err)) < 0) {
+        log_error("dns: %s", err);
+        http_stop();
+        db_close(server.db);
+        return 1;
+    }
+    if (listeners_start() < 0 || reconcile_start() < 0) {
+        log_error("cannot start the reconciler: %s", strerror(errno));
+        http_stop();
         db_close(server.db);
         return 1;
     }
@@ -120,15 +161,59 @@ static int serve(void)
     sigwait(&stop, &sig);
     log_info("signal %d: shutting down", sig);
     http_stop();
+    /* In memory, nothing could adopt the tasks after a restart: take them
+     * down with us.  With a data directory they keep running and the next
+     * start adopts them. */
+    if (server.cfg.in_memory)
+        reconcile_teardown();
+    reconcile_stop();
+    listeners_stop();
+    dns_stop();
+    if (server.cfg.in_memory) {
+        /* Nothing could adopt these tasks: their supervisors stop them as
+         * this process exits; their files go now. */
+        runtime_destroy();
+    }
     db_close(server.db);
     log_info("stopped");
     return 0;
+}
+
+/* `ecslocal shim DIR [--parent PID]`: the per-task supervisor.  With
+ * --parent it stops its task when that process (an in-memory daemon)
+ * exits. */
+static int run_shim(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: ecslocal shim DIR [--parent PID]\n");
+        return 2;
+    }
+    if (argc >= 5 && strcmp(argv[3], "--parent") == 0) {
+        pid_t parent = (pid_t)atoi(argv[4]);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            raise(SIGTERM);
+    }
+    char *args[] = { argv[1], argv[2], NULL };
+    return shim_main(2, args);
+}
+
+static int run_cleanup(void)
+{
+    int killed = reconcile_cleanup_host();
+    printf("ecslocal cleanup: stopped %d supervisor or pause process(es); removed "
+           "ecsl- namespaces\n", killed < 0 ? 0 : killed);
+    return killed < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
     const char *cmd = "serve";
     int first = 1;
+    if (argc > 1 && strcmp(argv[1], "shim") == 0)
+        return run_shim(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "placeholder") == 0)
+        return placeholder_main(argc - 1, argv + 1);
     if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
         printf("ecslocal %s\n", ECSL_VERSION);
         return 0;
@@ -142,9 +227,17 @@ int main(int argc, char **argv)
         cmd = argv[1];
         first = 2;
     }
+    /* exec: everything after "--" is the command, untouched. */
+    int cmd_at = argc;
+    if (strcmp(cmd, "exec") == 0)
+        for (int i = first; i < argc; i++)
+            if (strcmp(argv[i], "--") == 0) {
+                cmd_at = i;
+                break;
+            }
     char **rest = calloc((size_t)argc + 1, sizeof(char *));
     int nrest = 0;
-    if (!rest || config_parse(&server.cfg, argc, argv, first, rest, &nrest) < 0) {
+    if (!rest || config_parse(&server.cfg, cmd_at, argv, first, rest, &nrest) < 0) {
         free(rest);
         return 2;
     }
@@ -156,6 +249,26 @@ int main(int argc, char **argv)
         } else {
             rc = serve();
         }
+    } else if (strcmp(cmd, "cleanup") == 0) {
+        rc = run_cleanup();
+    } else if (strcmp(cmd, "exec") == 0) {
+        if (cmd_at >= argc - 1 || nrest < 1 || nrest > 2) {
+            fprintf(stderr, "usage: ecslocal exec TASK [CONTAINER] -- COMMAND [ARG...]\n");
+            rc = 2;
+        } else {
+            curl_global_init(CURL_GLOBAL_DEFAULT);
+            rc = client_exec(&server.cfg, rest[0], nrest == 2 ? rest[1] : NULL,
+                             argc - cmd_at - 1, argv + cmd_at + 1);
+            curl_global_cleanup();
+        }
+    } else if (strcmp(cmd, "port-forward") == 0) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = client_port_forward(&server.cfg, nrest, rest);
+        curl_global_cleanup();
+    } else if (strcmp(cmd, "logs") == 0) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = client_logs(&server.cfg, nrest, rest);
+        curl_global_cleanup();
     } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "reset") == 0) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = strcmp(cmd, "status") == 0 ? client_status(&server.cfg)

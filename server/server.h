@@ -15,7 +15,7 @@ struct server {
     double started;             /* epoch seconds */
     int networking;             /* 1: real namespaces; 0: off */
     char networking_reason[256];
-    char runtime_dir[512];      /* per-task files: logs, exit codes */
+    char runtime_dir[600];      /* per-task files: logs, exit codes */
 };
 
 extern struct server server;
@@ -23,6 +23,10 @@ extern struct server server;
 /* HTTP front door (server/http.c). */
 int http_start(void);
 void http_stop(void);
+/* Serve a connection accepted elsewhere (a listener inside a task's
+ * namespace) like one of our own; takes ownership of fd. */
+struct sockaddr;
+int http_adopt(int fd, const struct sockaddr *addr, unsigned int len);
 
 /* Admin endpoints (server/admin.c): health, reset and the aliases other
  * emulators' tools call.  Returns 1 and fills the reply if path is one. */
@@ -40,5 +44,12 @@ int server_reset(void);
 /* Client subcommands (server/client.c). */
 int client_status(const struct config *cfg);
 int client_reset(const struct config *cfg);
+/* `ecslocal logs TASK [CONTAINER]`: print a task's container output. */
+int client_logs(const struct config *cfg, int argc, char **argv);
+/* `ecslocal exec TASK [CONTAINER] -- CMD...` (server/client_exec.c). */
+int client_exec(const struct config *cfg, const char *task, const char *container,
+                int argc, char **argv);
+/* `ecslocal port-forward TASK LOCALPORT:CONTAINERPORT`. */
+int client_port_forward(const struct config *cfg, int argc, char **argv);
 
 #endif

@@ -82,12 +82,22 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX log_events_by_stream ON log_events(account, region, log_group,"
     "  log_stream, timestamp, id);",
+    /* 3: resources whose desired state changed, for the reconciler */
+    "CREATE TABLE dirty ("
+    "  account TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  PRIMARY KEY (account, region, type, id)"
+    ") WITHOUT ROWID;",
+    /* 4: FilterLogEvents reads a whole log group in time order */
+    "CREATE INDEX log_events_by_group ON log_events(account, region, log_group, timestamp, id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *const wipe_tables[] = {
-    "resources", "addresses", "scopes", "counters", "log_events",
+    "resources", "addresses", "scopes", "counters", "log_events", "dirty",
 };
 
 int db_exec(struct db *db, const char *sql)

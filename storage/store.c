@@ -10,6 +10,27 @@
 
 #define DOC_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
 
+#define GENERATIONS 64
+static unsigned long generations[GENERATIONS];
+
+static unsigned type_bucket(const char *type)
+{
+    unsigned h = 5381;
+    for (const unsigned char *p = (const unsigned char *)type; *p; p++)
+        h = h * 33 + *p;
+    return h % GENERATIONS;
+}
+
+static void bump(const char *type)
+{
+    __atomic_add_fetch(&generations[type_bucket(type)], 1, __ATOMIC_RELEASE);
+}
+
+unsigned long store_generation(const char *type)
+{
+    return __atomic_load_n(&generations[type_bucket(type)], __ATOMIC_ACQUIRE);
+}
+
 static void bind_scope(sqlite3_stmt *st, const struct scope *s)
 {
     sqlite3_bind_text(st, 1, s->account, -1, SQLITE_STATIC);
@@ -107,8 +128,10 @@ int store_insert(struct db *db, const struct scope *s, const char *type,
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     free(body);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        bump(type);
         return STORE_OK;
+    }
     return rc == SQLITE_CONSTRAINT ? STORE_EXISTS : STORE_ERROR;
 }
 
@@ -131,6 +154,7 @@ int store_update(struct db *db, const struct scope *s, const char *type,
     free(body);
     if (rc != SQLITE_DONE)
         return STORE_ERROR;
+    bump(type);
     return sqlite3_changes(sqlite3_db_handle(st)) ? STORE_OK : STORE_NOT_FOUND;
 }
 
@@ -150,6 +174,8 @@ int store_rename(struct db *db, const struct scope *s, const char *type,
     sqlite3_reset(st);
     if (rc == SQLITE_CONSTRAINT)
         return STORE_EXISTS;
+    if (rc == SQLITE_DONE)
+        bump(type);
     return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
@@ -167,6 +193,7 @@ int store_delete(struct db *db, const struct scope *s, const char *type,
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return STORE_ERROR;
+    bump(type);
     return sqlite3_changes(sqlite3_db_handle(st)) ? STORE_OK : STORE_NOT_FOUND;
 }
 
@@ -457,6 +484,38 @@ int store_scope_mark(struct db *db, const struct scope *s, double now)
     bind_scope(st, s);
     sqlite3_bind_double(st, 3, now);
     int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+int store_mark_dirty(struct db *db, const struct scope *s, const char *type,
+                     const char *id)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "INSERT OR IGNORE INTO dirty(account, region, type, id) VALUES (?1, ?2, ?3, ?4)");
+    if (!st)
+        return STORE_ERROR;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+}
+
+int store_take_dirty(struct db *db, const char *type, store_dirty_fn fn, void *arg)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "DELETE FROM dirty WHERE type=?1 RETURNING account, region, id");
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct scope s = { (const char *)sqlite3_column_text(st, 0),
+                           (const char *)sqlite3_column_text(st, 1) };
+        fn(&s, (const char *)sqlite3_column_text(st, 2), arg);
+    }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }

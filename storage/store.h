@@ -97,6 +97,22 @@ int store_pool_owner(struct db *db, const struct scope *s, const char *pool,
  * returns the new value, starting at 1. */
 long long store_next(struct db *db, const struct scope *s, const char *name);
 
+/* A counter that moves whenever a resource of this type is inserted,
+ * updated, renamed or deleted (by anyone, committed or not): the
+ * reconciler compares it with what it last saw to know, without reading
+ * anything, whether the network it built may be out of date.  Types that
+ * hash alike share a counter, which only costs an extra look. */
+unsigned long store_generation(const char *type);
+
+/* The reconciler's work list: API calls mark a resource whose desired
+ * state changed; the reconciler takes the marks of a type (removing them)
+ * in its own transaction. */
+int store_mark_dirty(struct db *db, const struct scope *s, const char *type,
+                     const char *id);
+typedef void (*store_dirty_fn)(const struct scope *s, const char *id, void *arg);
+int store_take_dirty(struct db *db, const char *type, store_dirty_fn fn,
+                     void *arg);
+
 /* Whether this scope's defaults (default VPC, ...) exist; marks them. */
 int store_scope_known(struct db *db, const struct scope *s);
 int store_scope_mark(struct db *db, const struct scope *s, double now);

@@ -71,6 +71,10 @@ class Server:
         with open(self.log_path) as f:
             return f.read()
 
+    def discard_log(self):
+        if self.log_path and os.path.exists(self.log_path):
+            os.unlink(self.log_path)
+
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -130,6 +134,7 @@ def server():
     yield s
     rc = s.stop()
     assert rc == 0, "ecslocal did not exit cleanly (%s):\n%s" % (rc, s.read_log()[-4000:])
+    s.discard_log()
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +160,16 @@ def make_server():
 
     yield make
     for s in made:
+        # Tasks outlive a persistent server by design: bring it back if the
+        # test killed it, and reset it, so nothing of the test stays.
+        try:
+            if s.proc is None:
+                s.start()
+            s.reset()
+        except Exception:
+            pass
         s.stop()
+        s.discard_log()
     for d in dirs:
         shutil.rmtree(d, ignore_errors=True)
 

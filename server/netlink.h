@@ -1,0 +1,59 @@
+/*
+ * rtnetlink through libmnl: the links, addresses and routes ecslocal makes
+ * inside its own namespaces (veth pairs, bridges, addresses, default
+ * routes).  One struct nl is one netlink socket bound to one namespace.
+ *
+ * Functions return 0 (or an ifindex) on success and -errno on failure.
+ * IPv4 addresses are host-order uint32_t.
+ */
+#ifndef ECSL_NETLINK_H
+#define ECSL_NETLINK_H
+
+#include <stdint.h>
+
+struct mnl_socket;
+
+struct nl {
+    struct mnl_socket *sock;
+    unsigned int portid;
+    unsigned int seq;
+};
+
+/* Open a socket in the namespace nsfd (-1: the caller's). */
+int nl_open(struct nl *nl, int nsfd);
+void nl_close(struct nl *nl);
+
+int nl_ifindex(struct nl *nl, const char *name);
+int nl_link_up(struct nl *nl, int ifindex);
+int nl_link_delete(struct nl *nl, int ifindex);
+int nl_link_set_mac(struct nl *nl, int ifindex, const uint8_t mac[6]);
+int nl_link_set_master(struct nl *nl, int ifindex, int master_ifindex);
+int nl_link_set_netns(struct nl *nl, int ifindex, int nsfd);
+int nl_link_rename(struct nl *nl, int ifindex, const char *name);
+
+/* A veth pair: name here, peer in peer_nsfd (-1: here too). */
+int nl_veth_create(struct nl *nl, const char *name, const char *peer,
+                   int peer_nsfd);
+int nl_bridge_create(struct nl *nl, const char *name);
+/* Make a bridge port isolated: it only talks to the bridge itself, never
+ * to other ports (everything between ENIs is routed, and so filtered). */
+int nl_bridge_port_isolate(struct nl *nl, int ifindex);
+/* Delete every conntrack entry of the namespace (so rule changes apply to
+ * the next packet of existing connections). */
+int nl_conntrack_flush(int nsfd);
+int nl_dummy_create(struct nl *nl, const char *name);
+
+int nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix);
+int nl_addr_del(struct nl *nl, int ifindex, uint32_t ip, int prefix);
+/* A route to dst/prefix via gw (0: directly on the link). */
+int nl_route_add(struct nl *nl, uint32_t dst, int prefix, uint32_t gw,
+                 int ifindex);
+
+/* Call fn for every link (name, ifindex); stops when fn returns non-zero. */
+int nl_link_each(struct nl *nl, int (*fn)(const char *name, int ifindex,
+                                          void *arg), void *arg);
+
+/* Parse "0e:12:34:56:78:9a". */
+int mac_parse(const char *text, uint8_t mac[6]);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * The daemon's side of running tasks (see runtime.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runtime.h"
+
+extern char **environ;
+
+static char root[512];
+static char self_exe[512];
+static int die_with_daemon;
+
+/* Supervisors this process started and has not reaped yet. */
+#define MAX_CHILDREN 4096
+static pid_t children[MAX_CHILDREN];
+static int nchildren;
+
+static int make_dir(const char *path)
+{
+    return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int runtime_init(const char *dir, int die, char *err, size_t errlen)
+{
+    char tasks[600];
+    snprintf(root, sizeof(root), "%s", dir);
+    die_with_daemon = die;
+    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+    if (n < 0) {
+        snprintf(err, errlen, "cannot find own executable: %s", strerror(errno));
+        return -1;
+    }
+    self_exe[n] = '\0';
+    snprintf(tasks, sizeof(tasks), "%s/tasks", root);
+    if (make_dir(root) < 0 || make_dir(tasks) < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", tasks, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+const char *runtime_root(void)
+{
+    return root;
+}
+
+void runtime_task_dir(const char *task_id, char *out, size_t len)
+{
+    snprintf(out, len, "%s/tasks/%s", root, task_id);
+}
+
+static int write_file(const char *path, const char *data, size_t len)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return rename(tmp, path);
+}
+
+int runtime_spawn(const char *task_id, json_t *spec, pid_t *pid, char *err,
+                  size_t errlen)
+{
+    char dir[600], path[700], ppid[32];
+    runtime_task_dir(task_id, dir, sizeof(dir));
+    if (make_dir(dir) < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char *text = json_dumps(spec, JSON_INDENT(1));
+    snprintf(path, sizeof(path), "%s/spec.json", dir);
+    if (!text || write_file(path, text, strlen(text)) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        free(text);
+        return -1;
+    }
+    free(text);
+    snprintf(ppid, sizeof(ppid), "%d", (int)getpid());
+    char *argv[] = { self_exe, "shim", dir, die_with_daemon ? "--parent" : NULL,
+                     die_with_daemon ? ppid : NULL, NULL };
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    /* A session of its own: a signal to the daemon's group never reaches
+     * the tasks, and the tasks survive the daemon unless told otherwise. */
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                    POSIX_SPAWN_SETSIGDEF);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    int rc = posix_spawn(pid, self_exe, NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the task supervisor: %s", strerror(rc));
+        return -1;
+    }
+    if (nchildren < MAX_CHILDREN)
+        children[nchildren++] = *pid;
+    return 0;
+}
+
+void runtime_reap(void)
+{
+    for (int i = 0; i < nchildren;) {
+        int status;
+        pid_t r = waitpid(children[i], &status, WNOHANG);
+        if (r == children[i] || (r < 0 && errno == ECHILD)) {
+            children[i] = children[--nchildren];
+            continue;
+        }
+        i++;
+    }
+}
+
+json_t *runtime_status(const char *task_id)
+{
+    char path[700];
+    runtime_task_dir(task_id, path, sizeof(path));
+    strncat(path, "/status.json", sizeof(path) - strlen(path) - 1);
+    json_error_t e;
+    return json_load_file(path, 0, &e);
+}
+
+/* For a supervisor this process started, waitpid tells the truth (its
+ * /proc cmdline is empty for a moment while it execs); reaps it if done. */
+static int child_state(pid_t pid)
+{
+    for (int i = 0; i < nchildren; i++) {
+        if (children[i] != pid)
+            continue;
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == 0)
+            return 1;
+        children[i] = children[--nchildren];
+        return 0;
+    }
+    return -1;
+}
+
+int runtime_alive(pid_t pid, const char *task_id)
+{
+    char path[64], cmdline[2048];
+    if (pid <= 0)
+        return 0;
+    int mine = child_state(pid);
+    if (mine >= 0)
+        return mine;
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, cmdline, sizeof(cmdline) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    /* argv is NUL-separated: look for "shim" followed by our directory. */
+    cmdline[n] = '\0';
+    char dir[600];
+    runtime_task_dir(task_id, dir, sizeof(dir));
+    int saw_shim = 0;
+    for (char *p = cmdline; p < cmdline + n; p += strlen(p) + 1) {
+        if (strcmp(p, "shim") == 0)
+            saw_shim = 1;
+        else if (saw_shim && strcmp(p, dir) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int runtime_request_stop(const char *task_id, pid_t pid)
+{
+    char path[700];
+    runtime_task_dir(task_id, path, sizeof(path));
+    strncat(path, "/stop", sizeof(path) - strlen(path) - 1);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+    if (runtime_alive(pid, task_id))
+        kill(pid, SIGTERM);
+    return 0;
+}
+
+void runtime_kill(const char *task_id, pid_t pid)
+{
+    json_t *st = runtime_status(task_id);
+    pid_t pause = (pid_t)json_integer_value(json_object_get(st, "pause_pid"));
+    json_decref(st);
+    /* Killing the pause process (pid 1 of the task's pid namespace) makes
+     * the kernel kill everything else in it. */
+    if (runtime_alive(pid, task_id)) {
+        kill(pid, SIGKILL);
+        if (pause > 0)
+            kill(pause, SIGKILL);
+    }
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int runtime_remove(const char *task_id)
+{
+    char dir[600];
+    runtime_task_dir(task_id, dir, sizeof(dir));
+    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+        return -1;
+    return 0;
+}
+
+void runtime_remove_all(void)
+{
+    char tasks[600];
+    snprintf(tasks, sizeof(tasks), "%s/tasks", root);
+    DIR *d = opendir(tasks);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            runtime_remove(e->d_name);
+    closedir(d);
+}
+
+void runtime_destroy(void)
+{
+    if (root[0] && nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+        log_warn("cannot remove %s: %s", root, strerror(errno));
+}
+
+int runtime_read_log(const char *task_id, const char *container, long long *offset,
+                     runtime_line_fn fn, void *arg)
+{
+    char path[800];
+    runtime_task_dir(task_id, path, sizeof(path));
+    size_t n = strlen(path);
+    snprintf(path + n, sizeof(path) - n, "/%s.log", container);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    int lines = 0;
+    static __thread char buf[1 << 20];
+    for (;;) {
+        ssize_t got = pread(fd, buf, sizeof(buf) - 1, (off_t)*offset);
+        if (got <= 0)
+            break;
+        size_t used = 0;
+        for (;;) {
+            char *nl = memchr(buf + used, '\n', (size_t)got - used);
+            if (!nl)
+                break;
+            *nl = '\0';
+            char *line = buf + used;
+            char *end;
+            long long ts = strtoll(line, &end, 10);
+            int stream = 1;
+            const char *text = "";
+            if (*end == ' ' && (end[1] == '1' || end[1] == '2') && end[2] == ' ') {
+                stream = end[1] - '0';
+                text = end + 3;
+            }
+            if (fn(ts, stream, text, (size_t)(nl - text), arg) < 0) {
+                close(fd);
+                return -1;
+            }
+            lines++;
+            used = (size_t)(nl - buf) + 1;
+        }
+        if (used == 0)
+            break;      /* a partial line: wait for the rest */
+        *offset += (long long)used;
+    }
+    close(fd);
+    return lines;
+}

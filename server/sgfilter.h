@@ -1,0 +1,29 @@
+/*
+ * Security groups as an nftables table (inet ecsl-sg) in a VPC's
+ * namespace, where every packet between ENIs is routed.
+ *
+ * Each packet is checked against the rules of today, not of when its
+ * connection began: the checks use the connection's original direction
+ * (ct original ip saddr / daddr / proto-dst), so replies of an allowed
+ * connection pass, and an authorized or revoked rule takes effect on the
+ * next packet of connections that already exist.  A packet must pass the
+ * egress rules of its source ENI's groups and the ingress rules of its
+ * destination ENI's groups; source-group rules match the live set of the
+ * addresses of that group's ENIs in the VPC.
+ */
+#ifndef ECSL_SGFILTER_H
+#define ECSL_SGFILTER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Render the VPC's table from its ENIs and their groups' rules (documents
+ * of every scope; only those of the VPC's are used) and apply it in the
+ * namespace vpcfd, atomically.  0 or -1 with err. */
+int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *err,
+                   size_t errlen);
+
+/* The rendered table text (for tests and debugging); caller frees. */
+char *sgfilter_render(json_t *vpc, json_t *enis, json_t *rules);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * The VPC network in the kernel (see vpcnet.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../api/cidr.h"
+#include "../storage/db.h"
+#include "../storage/store.h"
+#include "dns.h"
+#include "listeners.h"
+#include "log.h"
+#include "netlink.h"
+#include "netns.h"
+#include "runtime.h"
+#include "server.h"
+#include "sgfilter.h"
+#include "vpcnet.h"
+
+static const char *const watched[] = {
+    "vpc", "subnet", "network-interface", "instance", "security-group",
+    "security-group-rule",
+};
+#define NWATCHED (sizeof(watched) / sizeof(watched[0]))
+static unsigned long seen[NWATCHED];
+static int synced_once;
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* The hex part of an AWS id ("vpc-0abc..." -> "0abc..."). */
+static const char *hexpart(const char *id)
+{
+    const char *dash = id ? strrchr(id, '-') : NULL;
+    return dash ? dash + 1 : (id ? id : "");
+}
+
+/* The last n characters of the hex part, for interface names (15 bytes). */
+static void short_hex(const char *id, size_t n, char *out, size_t len)
+{
+    const char *h = hexpart(id);
+    size_t l = strlen(h);
+    snprintf(out, len, "%s", l > n ? h + l - n : h);
+}
+
+void vpcnet_vpc_netns(const char *vpc_id, char *out, size_t len)
+{
+    snprintf(out, len, "ecsl-v-%s", hexpart(vpc_id));
+}
+
+void vpcnet_instance_netns(const char *instance_id, char *out, size_t len)
+{
+    snprintf(out, len, "ecsl-i-%s", hexpart(instance_id));
+}
+
+static void bridge_name(const char *subnet_id, char *out, size_t len)
+{
+    char h[16];
+    short_hex(subnet_id, 9, h, sizeof(h));
+    snprintf(out, len, "ecsl-b%s", h);
+}
+
+static void veth_names(const char *eni_id, char *vpc_side, char *peer, size_t len)
+{
+    char h[16];
+    short_hex(eni_id, 9, h, sizeof(h));
+    snprintf(vpc_side, len, "ecsl-e%s", h);
+    snprintf(peer, len, "ecsl-p%s", h);
+}
+
+/* ---- ownership markers ---- */
+
+static void marker_path(const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "%s/netns/%s", runtime_root(), name);
+}
+
+void vpcnet_own(const char *name)
+{
+    char dir[700], path[800];
+    snprintf(dir, sizeof(dir), "%s/netns", runtime_root());
+    mkdir(dir, 0755);
+    marker_path(name, path, sizeof(path));
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+}
+
+void vpcnet_disown(const char *name)
+{
+    char path[800];
+    marker_path(name, path, sizeof(path));
+    unlink(path);
+}
+
+/* ---- small kernel helpers ---- */
+
+struct sysctl_write {
+    const char *path;
+    const char *value;
+};
+
+static int write_sysctl(void *arg)
+{
+    struct sysctl_write *w = arg;
+    int fd = open(w->path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, w->value, strlen(w->value));
+    close(fd);
+    return n < 0 ? -1 : 0;
+}
+
+static int sysctl_in(int nsfd, const char *path, const char *value)
+{
+    struct sysctl_write w = { path, value };
+    return netns_run(nsfd, write_sysctl, &w);
+}
+
+/* ---- the desired state, read in one go ---- */
+
+struct netstate {
+    json_t *vpcs, *subnets, *enis, *instances, *rules;
+};
+
+static int collect(const struct scope *s, json_t *doc, const char *id, void *arg)
+{
+    (void)id;
+    json_object_set_new(doc, "_account", json_string(s->account));
+    json_object_set_new(doc, "_region", json_string(s->region));
+    json_array_append(arg, doc);
+    return 0;
+}
+
+static void read_state(struct netstate *st)
+{
+    st->vpcs = json_array();
+    st->subnets = json_array();
+    st->enis = json_array();
+    st->instances = json_array();
+    st->rules = json_array();
+    db_lock(server.db);
+    store_each_all(server.db, "vpc", collect, st->vpcs);
+    store_each_all(server.db, "subnet", collect, st->subnets);
+    store_each_all(server.db, "network-interface", collect, st->enis);
+    store_each_all(server.db, "instance", collect, st->instances);
+    store_each_all(server.db, "security-group-rule", collect, st->rules);
+    db_unlock(server.db);
+}
+
+static void free_state(struct netstate *st)
+{
+    json_decref(st->vpcs);
+    json_decref(st->subnets);
+    json_decref(st->enis);
+    json_decref(st->instances);
+    json_decref(st->rules);
+}
+
+static int same_scope(json_t *a, json_t *b)
+{
+    const char *aa = jstr(a, "_account"), *ab = jstr(b, "_account");
+    const char *ra = jstr(a, "_region"), *rb = jstr(b, "_region");
+    return aa && ab && ra && rb && strcmp(aa, ab) == 0 && strcmp(ra, rb) == 0;
+}
+
+static json_t *find_doc(json_t *list, const char *key, const char *id, json_t *scope_of)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(list, i, d)
+        if (jstr(d, key) && id && strcmp(jstr(d, key), id) == 0 &&
+            (!scope_of || same_scope(d, scope_of)))
+            return d;
+    return NULL;
+}
+
+/* ---- VPCs and subnets ---- */
+
+static int ensure_vpc(json_t *vpc, char *err, size_t errlen)
+{
+    char name[64];
+    struct cidr cidr;
+    vpcnet_vpc_netns(jstr(vpc, "VpcId"), name, sizeof(name));
+    int fresh = !netns_exists(name);
+    if (fresh && netns_create(name, err, errlen) < 0)
+        return -1;
+    vpcnet_own(name);
+    int fd = netns_open(name);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s", name);
+        return -1;
+    }
+    int rc = 0;
+    if (fresh) {
+        /* The VPC router: forwards between its subnets, never redirects
+         * (an ENI's traffic goes back out the bridge it came from). */
+        rc |= sysctl_in(fd, "/proc/sys/net/ipv4/ip_forward", "1");
+        rc |= sysctl_in(fd, "/proc/sys/net/ipv4/conf/all/send_redirects", "0");
+        rc |= sysctl_in(fd, "/proc/sys/net/ipv4/conf/default/send_redirects", "0");
+    }
+    if (cidr_parse(jstr(vpc, "CidrBlock") ? jstr(vpc, "CidrBlock") : "", &cidr) == 0) {
+        struct nl nl;
+        if (nl_open(&nl, fd) == 0) {
+            /* The Amazon-provided resolver at VPC base + 2. */
+            if (nl_addr_add(&nl, 1, cidr.base + 2, 32) < 0)
+                rc = -1;
+            nl_close(&nl);
+        }
+        dns_listen_vpc(fd, cidr.base + 2, jstr(vpc, "_account"), jstr(vpc, "_region"),
+                       jstr(vpc, "VpcId"));
+    }
+    close(fd);
+    if (rc < 0)
+        snprintf(err, errlen, "configuring %s", name);
+    return rc;
+}
+
+static int ensure_bridge(int vpcfd, json_t *subnet, char *err, size_t errlen)
+{
+    char br[32], path[128];
+    struct cidr cidr;
+    if (cidr_parse(jstr(subnet, "CidrBlock") ? jstr(subnet, "CidrBlock") : "", &cidr) < 0) {
+        snprintf(err, errlen, "subnet %s has no CIDR", jstr(subnet, "SubnetId"));
+        return -1;
+    }
+    bridge_name(jstr(subnet, "SubnetId"), br, sizeof(br));
+    struct nl nl;
+    int rc = nl_open(&nl, vpcfd);
+    if (rc < 0) {
+        snprintf(err, errlen, "netlink: %s", strerror(-rc));
+        return -1;
+    }
+    int idx = nl_ifindex(&nl, br);
+    if (idx < 0) {
+        rc = nl_bridge_create(&nl, br);
+        if (rc < 0 && rc != -EEXIST)
+            goto fail;
+        idx = nl_ifindex(&nl, br);
+        if (idx < 0) {
+            rc = idx;
+            goto fail;
+        }
+        /* The gateway; and answer ARP for the isolated ports. */
+        if ((rc = nl_addr_add(&nl, idx, cidr.base + 1, cidr.prefix)) < 0 ||
+            (rc = nl_link_up(&nl, idx)) < 0)
+            goto fail;
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/proxy_arp_pvlan", br);
+        sysctl_in(vpcfd, path, "1");
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/send_redirects", br);
+        sysctl_in(vpcfd, path, "0");
+    }
+    nl_close(&nl);
+    return 0;
+fail:
+    snprintf(err, errlen, "bridge %s: %s", br, strerror(-rc));
+    nl_close(&nl);
+    return -1;
+}
+
+/* ---- ENIs ---- */
+
+static json_t *lookup(const struct scope *s, const char *type, const char *id)
+{
+    db_lock(server.db);
+    json_t *doc = store_get(server.db, s, type, id);
+    db_unlock(server.db);
+    return doc;
+}
+
+int vpcnet_plug(const struct scope *s, json_t *eni, int nsfd, const char *ifname, int primary,
+                char *err, size_t errlen)
+{
+    const char *eni_id = jstr(eni, "NetworkInterfaceId");
+    json_t *subnet = lookup(s, "subnet", jstr(eni, "SubnetId"));
+    json_t *vpc = subnet ? lookup(s, "vpc", jstr(subnet, "VpcId")) : NULL;
+    char vpcns[64], vside[32], peer[32], br[32];
+    struct cidr cidr;
+    int rc = -1, vpcfd = -1;
+    struct nl vnl = { 0 }, tnl = { 0 };
+    if (!subnet || !vpc) {
+        snprintf(err, errlen, "the subnet or VPC of %s is gone", eni_id);
+        goto out;
+    }
+    json_object_set_new(vpc, "_account", json_string(s->account));
+    json_object_set_new(vpc, "_region", json_string(s->region));
+    if (ensure_vpc(vpc, err, errlen) < 0)
+        goto out;
+    vpcnet_vpc_netns(jstr(vpc, "VpcId"), vpcns, sizeof(vpcns));
+    if ((vpcfd = netns_open(vpcns)) < 0 || ensure_bridge(vpcfd, subnet, err, errlen) < 0)
+        goto out;
+    cidr_parse(jstr(subnet, "CidrBlock"), &cidr);
+    veth_names(eni_id, vside, peer, sizeof(vside));
+    bridge_name(jstr(subnet, "SubnetId"), br, sizeof(br));
+    int e;
+    if ((e = nl_open(&vnl, vpcfd)) < 0 || (e = nl_open(&tnl, nsfd)) < 0) {
+        snprintf(err, errlen, "netlink: %s", strerror(-e));
+        goto out;
+    }
+    int old = nl_ifindex(&vnl, vside);
+    if (old > 0)
+        nl_link_delete(&vnl, old);
+    if ((e = nl_veth_create(&vnl, vside, peer, nsfd)) < 0) {
+        snprintf(err, errlen, "creating veth %s: %s", vside, strerror(-e));
+        goto out;
+    }
+    int vidx = nl_ifindex(&vnl, vside), bidx = nl_ifindex(&vnl, br);
+    if (vidx < 0 || bidx < 0 || (e = nl_link_set_master(&vnl, vidx, bidx)) < 0 ||
+        (e = nl_bridge_port_isolate(&vnl, vidx)) < 0 || (e = nl_link_up(&vnl, vidx)) < 0) {
+        snprintf(err, errlen, "attaching %s to %s: %s", vside, br, strerror(e < 0 ? -e : ENODEV));
+        goto undo;
+    }
+    int tidx = nl_ifindex(&tnl, peer);
+    uint8_t mac[6];
+    if (tidx < 0 || (e = nl_link_rename(&tnl, tidx, ifname)) < 0) {
+        snprintf(err, errlen, "naming %s %s: %s", peer, ifname, strerror(e < 0 ? -e : ENODEV));
+        goto undo;
+    }
+    if (jstr(eni, "MacAddress") && mac_parse(jstr(eni, "MacAddress"), mac) == 0 &&
+        (e = nl_link_set_mac(&tnl, tidx, mac)) < 0) {
+        snprintf(err, errlen, "setting the MAC of %s: %s", ifname, strerror(-e));
+        goto undo;
+    }
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(eni, "PrivateIpAddresses"), i, a) {
+        uint32_t ip;
+        if (ip_parse(jstr(a, "PrivateIpAddress") ? jstr(a, "PrivateIpAddress") : "", &ip) == 0 &&
+            (e = nl_addr_add(&tnl, tidx, ip, cidr.prefix)) < 0) {
+            snprintf(err, errlen, "adding an address to %s: %s", ifname, strerror(-e));
+            goto undo;
+        }
+    }
+    if ((e = nl_link_up(&tnl, tidx)) < 0) {
+        snprintf(err, errlen, "bringing %s up: %s", ifname, strerror(-e));
+        goto undo;
+    }
+    if (primary && (e = nl_route_add(&tnl, 0, 0, cidr.base + 1, tidx)) < 0) {
+        snprintf(err, errlen, "default route via the subnet gateway: %s", strerror(-e));
+        goto undo;
+    }
+    rc = 0;
+    goto out;
+undo:
+    vidx = nl_ifindex(&vnl, vside);
+    if (vidx > 0)
+        nl_link_delete(&vnl, vidx);
+out:
+    if (vnl.sock)
+        nl_close(&vnl);
+    if (tnl.sock)
+        nl_close(&tnl);
+    if (vpcfd >= 0)
+        close(vpcfd);
+    json_decref(subnet);
+    json_decref(vpc);
+    return rc;
+}
+
+void vpcnet_unplug(const struct scope *s, const char *vpc_id, const char *eni_id)
+{
+    (void)s;
+    char vpcns[64], vside[32], peer[32];
+    vpcnet_vpc_netns(vpc_id, vpcns, sizeof(vpcns));
+    veth_names(eni_id, vside, peer, sizeof(vside));
+    int fd = netns_open(vpcns);
+    if (fd < 0)
+        return;
+    struct nl nl;
+    if (nl_open(&nl, fd) == 0) {
+        int idx = nl_ifindex(&nl, vside);
+        if (idx > 0)
+            nl_link_delete(&nl, idx);
+        nl_close(&nl);
+    }
+    close(fd);
+}
+
+/* ---- instances ---- */
+
+static int instance_wanted(json_t *inst)
+{
+    const char *state = jstr(json_object_get(inst, "State"), "Name");
+    return !state || (strcmp(state, "terminated") != 0 && strcmp(state, "shutting-down") != 0);
+}
+
+static void plug_instance(json_t *inst, json_t *enis, json_t *desired)
+{
+    char name[64], err[300];
+    const char *iid = jstr(inst, "InstanceId");
+    vpcnet_instance_netns(iid, name, sizeof(name));
+    if (netns_create(name, err, sizeof(err)) < 0) {
+        log_warn("instance %s: %s", iid, err);
+        return;
+    }
+    vpcnet_own(name);
+    json_object_set_new(desired, name, json_true());
+    int fd = netns_open(name);
+    if (fd < 0)
+        return;
+    struct nl nl;
+    if (nl_open(&nl, fd) < 0) {
+        close(fd);
+        return;
+    }
+    struct scope s = { jstr(inst, "_account"), jstr(inst, "_region") };
+    size_t i;
+    json_t *eni;
+    json_array_foreach(enis, i, eni) {
+        json_t *att = json_object_get(eni, "Attachment");
+        if (!same_scope(eni, inst) || !jstr(att, "InstanceId") || strcmp(jstr(att, "InstanceId"), iid) != 0)
+            continue;
+        long long dev = json_integer_value(json_object_get(att, "DeviceIndex"));
+        char ifname[16];
+        snprintf(ifname, sizeof(ifname), "eth%lld", dev);
+        if (nl_ifindex(&nl, ifname) > 0)
+            continue;
+        if (vpcnet_plug(&s, eni, fd, ifname, dev == 0, err, sizeof(err)) < 0)
+            log_warn("instance %s: plugging %s: %s", iid, jstr(eni, "NetworkInterfaceId"), err);
+    }
+    nl_close(&nl);
+    close(fd);
+}
+
+/* ---- stale objects ---- */
+
+struct stale_links {
+    json_t *keep;       /* veth names to keep */
+    char names[256][32];
+    int n;
+};
+
+static int note_link(const char *name, int ifindex, void *arg)
+{
+    (void)ifindex;
+    struct stale_links *s = arg;
+    if (strncmp(name, "ecsl-e", 6) == 0 && !json_object_get(s->keep, name) && s->n < 256)
+        snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", name);
+    return 0;
+}
+
+/* Delete the veths of ENIs that no longer exist. */
+static void prune_links(json_t *vpc, json_t *enis)
+{
+    char vpcns[64];
+    vpcnet_vpc_netns(jstr(vpc, "VpcId"), vpcns, sizeof(vpcns));
+    int fd = netns_open(vpcns);
+    if (fd < 0)
+        return;
+    struct stale_links s = { json_object(), { { 0 } }, 0 };
+    size_t i;
+    json_t *eni;
+    json_array_foreach(enis, i, eni) {
+        if (!same_scope(eni, vpc) || !jstr(eni, "VpcId") ||
+            strcmp(jstr(eni, "VpcId"), jstr(vpc, "VpcId")) != 0)
+            continue;
+        char vside[32], peer[32];
+        veth_names(jstr(eni, "NetworkInterfaceId"), vside, peer, sizeof(vside));
+        json_object_set_new(s.keep, vside, json_true());
+    }
+    struct nl nl;
+    if (nl_open(&nl, fd) == 0) {
+        nl_link_each(&nl, note_link, &s);
+        for (int k = 0; k < s.n; k++) {
+            int idx = nl_ifindex(&nl, s.names[k]);
+            if (idx > 0)
+                nl_link_delete(&nl, idx);
+        }
+        nl_close(&nl);
+    }
+    json_decref(s.keep);
+    close(fd);
+}
+
+/* Remove our VPC and instance namespaces that are no longer wanted. */
+static void prune_namespaces(json_t *desired)
+{
+    char dir[700];
+    snprintf(dir, sizeof(dir), "%s/netns", runtime_root());
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "ecsl-v-", 7) != 0 && strncmp(e->d_name, "ecsl-i-", 7) != 0)
+            continue;
+        if (json_object_get(desired, e->d_name))
+            continue;
+        if (strncmp(e->d_name, "ecsl-v-", 7) == 0) {
+            dns_unlisten_vpc(e->d_name);
+        } else {
+            /* Our metadata listener would keep the namespace alive. */
+            char owner[64];
+            snprintf(owner, sizeof(owner), "instance:i-%s", e->d_name + 7);
+            listeners_remove(owner);
+        }
+        netns_delete(e->d_name);
+        vpcnet_disown(e->d_name);
+        log_info("network: removed %s", e->d_name);
+    }
+    closedir(d);
+}
+
+int vpcnet_stale(void)
+{
+    if (!synced_once)
+        return 1;
+    for (size_t i = 0; i < NWATCHED; i++)
+        if (store_generation(watched[i]) != seen[i])
+            return 1;
+    return 0;
+}
+
+int vpcnet_sync(void)
+{
+    if (!server.networking)
+        return 0;
+    for (size_t i = 0; i < NWATCHED; i++)
+        seen[i] = store_generation(watched[i]);
+    synced_once = 1;
+    struct netstate st;
+    read_state(&st);
+    json_t *desired = json_object();
+    int rc = 0;
+    char err[300];
+    size_t i;
+    json_t *vpc, *subnet, *inst;
+    json_array_foreach(st.vpcs, i, vpc) {
+        char name[64];
+        vpcnet_vpc_netns(jstr(vpc, "VpcId"), name, sizeof(name));
+        json_object_set_new(desired, name, json_true());
+        if (ensure_vpc(vpc, err, sizeof(err)) < 0) {
+            log_warn("network: VPC %s: %s", jstr(vpc, "VpcId"), err);
+            rc = -1;
+        }
+    }
+    json_array_foreach(st.subnets, i, subnet) {
+        json_t *v = find_doc(st.vpcs, "VpcId", jstr(subnet, "VpcId"), subnet);
+        char name[64];
+        if (!v)
+            continue;
+        vpcnet_vpc_netns(jstr(v, "VpcId"), name, sizeof(name));
+        int fd = netns_open(name);
+        if (fd < 0 || ensure_bridge(fd, subnet, err, sizeof(err)) < 0) {
+            log_warn("network: subnet %s: %s", jstr(subnet, "SubnetId"), fd < 0 ? "no VPC namespace" : err);
+            rc = -1;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    json_array_foreach(st.instances, i, inst)
+        if (instance_wanted(inst))
+            plug_instance(inst, st.enis, desired);
+    json_array_foreach(st.vpcs, i, vpc) {
+        prune_links(vpc, st.enis);
+        char name[64];
+        vpcnet_vpc_netns(jstr(vpc, "VpcId"), name, sizeof(name));
+        int fd = netns_open(name);
+        if (fd >= 0) {
+            if (sgfilter_apply(fd, vpc, st.enis, st.rules, err, sizeof(err)) < 0) {
+                log_warn("network: security groups of %s: %s", jstr(vpc, "VpcId"), err);
+                rc = -1;
+            }
+            close(fd);
+        }
+    }
+    prune_namespaces(desired);
+    json_decref(desired);
+    free_state(&st);
+    return rc;
+}
+
+void vpcnet_teardown(void)
+{
+    char dir[700];
+    snprintf(dir, sizeof(dir), "%s/netns", runtime_root());
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strncmp(e->d_name, "ecsl-", 5) != 0)
+                continue;
+            if (strncmp(e->d_name, "ecsl-v-", 7) == 0) {
+                dns_unlisten_vpc(e->d_name);
+            } else if (strncmp(e->d_name, "ecsl-i-", 7) == 0) {
+                char owner[64];
+                snprintf(owner, sizeof(owner), "instance:i-%s", e->d_name + 7);
+                listeners_remove(owner);
+            }
+            netns_delete(e->d_name);
+            vpcnet_disown(e->d_name);
+        }
+        closedir(d);
+    }
+    synced_once = 0;
+}
