@@ -17,6 +17,7 @@ An ops list line is "<service> <Operation> <c_handler>"; '#' starts a comment.
 import argparse
 import glob
 import gzip
+import html
 import json
 import os
 import re
@@ -91,7 +92,9 @@ def load_botocore(datadir, name):
 
 def filters_from_doc(doc):
     names = re.findall(r"<li>\s*<p>\s*<code>([^<]+)</code>", doc or "")
-    return sorted(set(n.strip() for n in names))
+    # "tag:<key>" (HTML-escaped in some operations' docs) means "tag".
+    names = [html.unescape(n.strip()) for n in names]
+    return sorted(set("tag" if n.startswith("tag:") else n for n in names))
 
 
 def trim(model, emulated):
