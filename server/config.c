@@ -56,7 +56,7 @@ static const struct option_def options[] = {
     { "auto-instances", OPT_BOOL, FLD(auto_instances), "1", 0, 0, NULL,
       "give an EC2 cluster without instances an emulated one on demand" },
     { "egress", OPT_ENUM, STR(egress), "none", 0, 0, "none|nat",
-      "nat: subnets routed to an attached internet gateway reach outside via NAT" },
+      "nat (not implemented yet): subnets routed to an internet gateway reach outside via NAT" },
     { "networking", OPT_ENUM, STR(networking), "auto", 0, 0, "auto|off",
       "auto: real namespaces when privileged; off: never touch the kernel" },
     { "sync-full", OPT_BOOL, FLD(sync_full), "0", 0, 0, NULL,
@@ -289,6 +289,13 @@ int config_parse(struct config *cfg, int argc, char **argv, int first,
         return -1;
     if (strcmp(cfg->auth, "strict") == 0 && cfg->nkeys == 0) {
         fprintf(stderr, "ecslocal: --auth strict needs --auth-key or --auth-file\n");
+        return -1;
+    }
+    if (strcmp(cfg->egress, "nat") == 0) {
+        /* Refused rather than accepted and ignored: nothing routes a VPC
+         * to the outside in this version. */
+        fprintf(stderr, "ecslocal: --egress nat is not implemented yet; VPCs reach nothing "
+                        "outside the machine's namespaces\n");
         return -1;
     }
     if (strlen(cfg->account) != 12 || strspn(cfg->account, "0123456789") != 12) {
