@@ -72,7 +72,7 @@ test: deps
 	@tests/run.sh
 
 bench: deps $(B)/release/ecslocal
-	@bench/run.sh
+	@ECSLOCAL_BIN=$(CURDIR)/$(B)/release/ecslocal bench/run.sh
 
 models:
 	python3 api/model/gen.py --botocore auto

@@ -276,7 +276,7 @@ int http_start(void)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)server.cfg.threads,
         MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_CONNECTION_TIMEOUT, 300u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_END);

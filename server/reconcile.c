@@ -241,6 +241,8 @@ static void *loop(void *arg)
         take_dirty();
         step_tasks(now, tick);
         runtime_reap();
+        if (tick)
+            db_checkpoint(server.db);
         if (now - last_expire >= EXPIRE_EVERY) {
             last_expire = now;
             tasks_expire(now, KEEP_STOPPED);

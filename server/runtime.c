@@ -275,9 +275,14 @@ int runtime_read_log(const char *task_id, const char *container, long long *offs
     if (fd < 0)
         return errno == ENOENT ? 0 : -1;
     int lines = 0;
-    static __thread char buf[1 << 20];
+    size_t cap = 1u << 20;      /* a line the supervisor writes is at most 256 KiB */
+    char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return -1;
+    }
     for (;;) {
-        ssize_t got = pread(fd, buf, sizeof(buf) - 1, (off_t)*offset);
+        ssize_t got = pread(fd, buf, cap - 1, (off_t)*offset);
         if (got <= 0)
             break;
         size_t used = 0;
@@ -296,6 +301,7 @@ int runtime_read_log(const char *task_id, const char *container, long long *offs
                 text = end + 3;
             }
             if (fn(ts, stream, text, (size_t)(nl - text), arg) < 0) {
+                free(buf);
                 close(fd);
                 return -1;
             }
@@ -306,6 +312,7 @@ int runtime_read_log(const char *task_id, const char *container, long long *offs
             break;      /* a partial line: wait for the rest */
         *offset += (long long)used;
     }
+    free(buf);
     close(fd);
     return lines;
 }

@@ -23,6 +23,7 @@ struct cached_stmt {
 
 struct db {
     sqlite3 *conn;
+    sqlite3 *checkpointer;      /* file databases: checkpoints off the hot path */
     pthread_mutex_t lock;
     struct cached_stmt stmts[STMT_CACHE];
     int nstmts;
@@ -182,6 +183,16 @@ int db_open(struct db **out, const char *path, char *err, size_t errlen)
                      db_errmsg(db));
             goto fail;
         }
+        /* Checkpointing inside a committing request (SQLite's default)
+         * would stall every other request behind the global lock; a
+         * second connection does it from the reconciler instead. */
+        if (sqlite3_open_v2(path, &db->checkpointer, flags, NULL) == SQLITE_OK) {
+            sqlite3_busy_timeout(db->checkpointer, 1000);
+            db_exec(db, "PRAGMA wal_autocheckpoint=0");
+        } else if (db->checkpointer) {
+            sqlite3_close(db->checkpointer);
+            db->checkpointer = NULL;
+        }
     }
     db_exec(db, "PRAGMA foreign_keys=ON");
     if (migrate(db, err, errlen) < 0)
@@ -202,6 +213,10 @@ void db_close(struct db *db)
         return;
     for (int i = 0; i < db->nstmts; i++)
         sqlite3_finalize(db->stmts[i].stmt);
+    if (db->checkpointer) {
+        sqlite3_wal_checkpoint_v2(db->checkpointer, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        sqlite3_close(db->checkpointer);
+    }
     sqlite3_close(db->conn);
     pthread_mutex_destroy(&db->lock);
     free(db);
@@ -273,6 +288,12 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 const char *db_errmsg(struct db *db)
 {
     return sqlite3_errmsg(db->conn);
+}
+
+void db_checkpoint(struct db *db)
+{
+    if (db->checkpointer)
+        sqlite3_wal_checkpoint_v2(db->checkpointer, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
 long long db_total_changes(struct db *db)

@@ -43,6 +43,10 @@ const char *db_errmsg(struct db *db);
 long long db_total_changes(struct db *db);
 int db_schema_version(struct db *db);
 
+/* Copy the WAL back into the database file without blocking requests
+ * (file databases; called periodically, without the lock). */
+void db_checkpoint(struct db *db);
+
 /* Delete every row of every table (POST /_ecslocal/reset). */
 int db_wipe(struct db *db);
 

@@ -199,10 +199,13 @@ int store_delete(struct db *db, const struct scope *s, const char *type,
 
 /* store_each reads all matching rows first and visits them afterwards, so a
  * visitor may update or delete resources (which reuses the cached
- * statements) without disturbing the walk. */
+ * statements) without disturbing the walk.  Rows are kept as text and
+ * parsed only when visited: a visitor that stops early (a page of a List
+ * call) does not pay for the documents it never looks at. */
 struct row {
     char *id;
-    json_t *doc;
+    char *body;
+    size_t len;
 };
 
 static int collect_rows(sqlite3_stmt *st, struct row **rows, size_t *n)
@@ -215,15 +218,24 @@ static int collect_rows(sqlite3_stmt *st, struct row **rows, size_t *n)
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             struct row *grown = realloc(*rows, cap * sizeof(**rows));
-            if (!grown)
+            if (!grown) {
+                sqlite3_reset(st);
                 return STORE_ERROR;
+            }
             *rows = grown;
         }
-        json_t *doc = parse_doc(st, 1);
-        if (!doc)
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        int len = sqlite3_column_bytes(st, 1);
+        struct row *r = &(*rows)[*n];
+        r->id = strdup((const char *)sqlite3_column_text(st, 0));
+        r->body = text ? malloc((size_t)len + 1) : NULL;
+        r->len = (size_t)len;
+        if (!r->id || !r->body) {
+            free(r->id);
+            free(r->body);
             continue;
-        (*rows)[*n].id = strdup((const char *)sqlite3_column_text(st, 0));
-        (*rows)[*n].doc = doc;
+        }
+        memcpy(r->body, text, (size_t)len + 1);
         (*n)++;
     }
     sqlite3_reset(st);
@@ -234,9 +246,22 @@ static void free_rows(struct row *rows, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(rows[i].id);
-        json_decref(rows[i].doc);
+        free(rows[i].body);
     }
     free(rows);
+}
+
+static int visit_row(struct row *r, store_visit_fn fn, void *arg)
+{
+    json_error_t e;
+    json_t *doc = json_loadb(r->body, r->len, 0, &e);
+    if (!doc) {
+        fprintf(stderr, "ecslocal: store: unreadable document %s: %s\n", r->id, e.text);
+        return 0;
+    }
+    int rc = fn(doc, r->id, arg);
+    json_decref(doc);
+    return rc;
 }
 
 int store_each(struct db *db, const struct scope *s, const char *type,
@@ -264,7 +289,7 @@ int store_each(struct db *db, const struct scope *s, const char *type,
     size_t n;
     int rc = collect_rows(st, &rows, &n);
     for (size_t i = 0; rc == STORE_OK && i < n; i++)
-        rc = fn(rows[i].doc, rows[i].id, arg);
+        rc = visit_row(&rows[i], fn, arg);
     free_rows(rows, n);
     return rc;
 }
