@@ -202,7 +202,7 @@ static void *loop(void *arg)
     double last_tick = 0, last_expire = now_epoch();
     adopt_all();
     while (__atomic_load_n(&running, __ATOMIC_ACQUIRE)) {
-        struct pollfd pfd[2] = { { kickfd, POLLIN, 0 }, { inofd, POLLIN, 0 } };
+        struct pollfd pfd[2] = { { kickfd, POLLIN, 0 }, { inofd, POLLIN, 0 } };   /* -1: ignored */
         int any_step = 0;
         for (struct task_ref *t = active; t; t = t->next)
             any_step |= t->step;
@@ -254,9 +254,13 @@ static void *loop(void *arg)
 int reconcile_start(void)
 {
     kickfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (kickfd < 0 || inofd < 0)
+    if (kickfd < 0)
         return -1;
+    /* Without inotify (the user's instances used up) status changes are
+     * still seen, on the next tick. */
+    inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (inofd < 0)
+        log_warn("inotify: %s; task status is read every %d ms", strerror(errno), TICK_MS);
     running = 1;
     if (pthread_create(&thread, NULL, loop, NULL) != 0) {
         running = 0;
@@ -275,7 +279,8 @@ void reconcile_stop(void)
     while (active)
         drop_task(active);
     close(kickfd);
-    close(inofd);
+    if (inofd >= 0)
+        close(inofd);
     kickfd = inofd = -1;
 }
 
