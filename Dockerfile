@@ -22,7 +22,7 @@ RUN apt-get update \
       libmicrohttpd12 libjansson4 libsqlite3-0 libcurl4 libssl3 libmnl0 \
       libnftables1 libldns3 ca-certificates iproute2 procps python3 curl \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=build /src/build/release/ecslocal /usr/local/bin/ecslocal
+COPY --from=build /src/build/release/ecslocal /src/build/release/ecslocal-shim /usr/local/bin/
 VOLUME /var/lib/ecslocal
 EXPOSE 4566 4553/udp 4553/tcp
 ENTRYPOINT ["ecslocal", "serve", "--listen", "0.0.0.0:4566", "--dns-listen", "0.0.0.0:4553", \

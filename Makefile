@@ -17,7 +17,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
 
-LIB_SRCS := $(sort $(wildcard api/*.c api/gen/*.c storage/*.c) $(filter-out server/main.c,$(wildcard server/*.c)))
+LIB_SRCS := $(sort $(wildcard api/*.c api/gen/*.c storage/*.c) $(filter-out server/main.c server/shim_binary.c,$(wildcard server/*.c)))
+SHIM_SRCS := server/shim_binary.c server/shim.c server/placeholder.c server/log.c
 MAIN_SRC := server/main.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
@@ -34,9 +35,11 @@ $(B)/$(1)/libecsl.a: $$($(1)_OBJS)
 # table, and a weak reference alone does not pull an archive member in.
 $(B)/$(1)/ecslocal: $(B)/$(1)/server/main.o $(B)/$(1)/libecsl.a
 	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $(B)/$(1)/server/main.o -Wl,--whole-archive $(B)/$(1)/libecsl.a -Wl,--no-whole-archive $$(LDLIBS)
+$(B)/$(1)/ecslocal-shim: $$(patsubst %.c,$(B)/$(1)/%.o,$$(SHIM_SRCS))
+	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$^ -ljansson
 $(B)/$(1)/unit_tests: $$(patsubst %.c,$(B)/$(1)/%.o,$$(UNIT_SRCS)) $(B)/$(1)/libecsl.a
 	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$(patsubst %.c,$(B)/$(1)/%.o,$$(UNIT_SRCS)) -Wl,--whole-archive $(B)/$(1)/libecsl.a -Wl,--no-whole-archive $$(LDLIBS)
--include $$($(1)_OBJS:.o=.d) $(B)/$(1)/server/main.d
+-include $$($(1)_OBJS:.o=.d) $(B)/$(1)/server/main.d $(B)/$(1)/server/shim_binary.d
 endef
 
 release_CC     := $(CC)
@@ -48,30 +51,30 @@ $(eval $(call build_rules,asan))
 
 .PHONY: all run test deps unit e2e asan fuzz bench models clean check-models
 
-all: $(B)/release/ecslocal
+all: $(B)/release/ecslocal $(B)/release/ecslocal-shim
 
 deps:
 	@tests/install-deps.sh
 
-run: deps $(B)/release/ecslocal
+run: deps $(B)/release/ecslocal $(B)/release/ecslocal-shim
 	./$(B)/release/ecslocal serve $(ARGS)
 
 unit: $(B)/release/unit_tests $(B)/asan/unit_tests
 	./$(B)/release/unit_tests
 	./$(B)/asan/unit_tests
 
-asan: $(B)/asan/ecslocal
+asan: $(B)/asan/ecslocal $(B)/asan/ecslocal-shim
 
 fuzz:
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-e2e: $(B)/release/ecslocal
+e2e: $(B)/release/ecslocal $(B)/release/ecslocal-shim
 	ECSLOCAL_BIN=$(CURDIR)/$(B)/release/ecslocal tests/e2e/run.sh
 
 test: deps
 	@tests/run.sh
 
-bench: deps $(B)/release/ecslocal
+bench: deps $(B)/release/ecslocal $(B)/release/ecslocal-shim
 	@ECSLOCAL_BIN=$(CURDIR)/$(B)/release/ecslocal bench/run.sh
 
 models:

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,25 +178,6 @@ static int serve(void)
     return 0;
 }
 
-/* `ecslocal shim DIR [--parent PID]`: the per-task supervisor.  With
- * --parent it stops its task when that process (an in-memory daemon)
- * exits. */
-static int run_shim(int argc, char **argv)
-{
-    if (argc < 3) {
-        fprintf(stderr, "usage: ecslocal shim DIR [--parent PID]\n");
-        return 2;
-    }
-    if (argc >= 5 && strcmp(argv[3], "--parent") == 0) {
-        pid_t parent = (pid_t)atoi(argv[4]);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            raise(SIGTERM);
-    }
-    char *args[] = { argv[1], argv[2], NULL };
-    return shim_main(2, args);
-}
-
 static int run_cleanup(void)
 {
     int killed = reconcile_cleanup_host();
@@ -211,7 +191,7 @@ int main(int argc, char **argv)
     const char *cmd = "serve";
     int first = 1;
     if (argc > 1 && strcmp(argv[1], "shim") == 0)
-        return run_shim(argc, argv);
+        return shim_command(argc, argv);
     if (argc > 1 && strcmp(argv[1], "placeholder") == 0)
         return placeholder_main(argc - 1, argv + 1);
     if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {

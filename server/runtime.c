@@ -21,6 +21,7 @@ extern char **environ;
 
 static char root[512];
 static char self_exe[512];
+static char shim_exe[600];      /* ecslocal-shim beside us, else ourselves */
 static int die_with_daemon;
 
 /* Supervisors this process started and has not reaped yet. */
@@ -44,6 +45,9 @@ int runtime_init(const char *dir, int die, char *err, size_t errlen)
         return -1;
     }
     self_exe[n] = '\0';
+    snprintf(shim_exe, sizeof(shim_exe), "%s-shim", self_exe);
+    if (access(shim_exe, X_OK) < 0)
+        snprintf(shim_exe, sizeof(shim_exe), "%s", self_exe);
     snprintf(tasks, sizeof(tasks), "%s/tasks", root);
     if (make_dir(root) < 0 || make_dir(tasks) < 0) {
         snprintf(err, errlen, "cannot create %s: %s", tasks, strerror(errno));
@@ -106,7 +110,7 @@ int runtime_spawn(const char *task_id, json_t *spec, pid_t *pid, char *err,
     }
     free(text);
     snprintf(ppid, sizeof(ppid), "%d", (int)getpid());
-    char *argv[] = { self_exe, "shim", dir, die_with_daemon ? "--parent" : NULL,
+    char *argv[] = { shim_exe, "shim", dir, die_with_daemon ? "--parent" : NULL,
                      die_with_daemon ? ppid : NULL, NULL };
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -119,7 +123,7 @@ int runtime_spawn(const char *task_id, json_t *spec, pid_t *pid, char *err,
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    int rc = posix_spawn(pid, self_exe, NULL, &attr, argv, environ);
+    int rc = posix_spawn(pid, shim_exe, NULL, &attr, argv, environ);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the task supervisor: %s", strerror(rc));

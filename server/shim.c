@@ -1927,3 +1927,19 @@ int shim_main(int argc, char **argv)
         close(t.own_pidns);
     return rc;
 }
+
+int shim_command(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: ecslocal shim DIR [--parent PID]\n");
+        return 2;
+    }
+    if (argc >= 5 && strcmp(argv[3], "--parent") == 0) {
+        pid_t parent = (pid_t)atoi(argv[4]);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            raise(SIGTERM);
+    }
+    char *args[] = { argv[1], argv[2], NULL };
+    return shim_main(2, args);
+}

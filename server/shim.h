@@ -33,4 +33,8 @@
  * 1 when it could not be set up, 2 on bad usage. */
 int shim_main(int argc, char **argv);
 
+/* The `shim DIR [--parent PID]` command line: with --parent the task is
+ * stopped when that process (an in-memory daemon) exits. */
+int shim_command(int argc, char **argv);
+
 #endif
