@@ -138,6 +138,13 @@ int ec2_network_acl_release_subnet(struct call *c, const char *vpc_id,
                                    const char *subnet_id);
 int ec2_igw_create(struct call *c, json_t *tags, json_t **out);
 int ec2_igw_attach(struct call *c, const char *igw_id, const char *vpc_id);
+/* The internet gateway attached to a VPC: 1 (its id copied into igw_id),
+ * 0 when there is none, -1 with the error set. */
+int ec2_vpc_igw(struct call *c, const char *vpc_id, char *igw_id, size_t len);
+/* A deleted subnet leaves its explicit route table association behind
+ * (AWS drops it with the subnet). */
+int ec2_route_table_release_subnet(struct call *c, const char *vpc_id,
+                                   const char *subnet_id);
 /* The default security group of a VPC (its id copied into id). */
 int ec2_default_sg(struct call *c, const char *vpc_id, char *id, size_t len);
 

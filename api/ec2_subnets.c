@@ -304,6 +304,8 @@ int ec2_delete_subnet(struct call *c)
                           "The subnet '%s' has dependencies and cannot be deleted.", id);
     }
     int rc = ec2_network_acl_release_subnet(c, vpc_id, id);
+    if (rc == 0)
+        rc = ec2_route_table_release_subnet(c, vpc_id, id);
     json_decref(subnet);
     if (rc < 0)
         return -1;

@@ -199,6 +199,9 @@ static const struct ec2_filter_field vpc_filters[] = {
     { "ipv6-cidr-block-association.association-id", "Ipv6CidrBlockAssociationSet.AssociationId" },
     { "ipv6-cidr-block-association.state", "Ipv6CidrBlockAssociationSet.Ipv6CidrBlockState.State" },
     { "is-default", "IsDefault" },
+    /* Undocumented, but AWS accepts it and Terraform's aws_default_vpc
+     * finds the default VPC with it. */
+    { "isDefault", "IsDefault" },
     { "owner-id", "OwnerId" },
     { "state", "State" },
     { "vpc-id", "VpcId" },
