@@ -42,13 +42,14 @@ class Server:
         self.extra = list(extra)
         self.proc = None
         self.log_path = None
+        self.prefix = []            # e.g. setpriv, to run it unprivileged
 
     @property
     def endpoint(self):
         return "http://127.0.0.1:%d" % self.port
 
     def start(self):
-        args = [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port,
+        args = self.prefix + [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port,
                 "--dns-listen", "127.0.0.1:%d" % self.dns_port]
         args += ["--data-dir", self.data_dir] if self.data_dir else ["--in-memory"]
         args += self.extra

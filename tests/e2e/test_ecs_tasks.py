@@ -311,3 +311,63 @@ def test_restart_and_kill9_keep_tasks(make_server):
     wait_status(ecs, long_arn, "STOPPED")
     assert processes_with(marker) == []
     s.reset()
+
+
+def _health(server):
+    import urllib.request
+    with urllib.request.urlopen(server.endpoint + "/_ecslocal/health", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_networking_off_still_runs_tasks(make_server):
+    s = make_server(persistent=False, extra=["--networking", "off"])
+    health = _health(s)
+    assert health["networking"] == "off"
+    assert "--networking off" in health["networking_reason"]
+    ecs = s.client("ecs")
+    ecs.create_cluster(clusterName="default")
+    register(ecs, "plain", [{"name": "main", "image": "busybox", "memory": 64,
+                             "command": ["sh", "-c", "echo ran; exit 4"]}])
+    task = ecs.run_task(taskDefinition="plain")["tasks"][0]
+    stopped = wait_status(ecs, task["taskArn"], "STOPPED")
+    assert stopped["containers"][0]["exitCode"] == 4
+
+
+def test_unprivileged_server_serves_everything_without_namespaces():
+    """As an ordinary user, ecslocal serves every API and runs tasks with
+    no network of their own, and says so."""
+    import shutil
+    import tempfile
+    from conftest import Server
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    top = tempfile.mkdtemp(prefix="ecslocal-unprivileged-")
+    os.chmod(top, 0o755)
+    data = os.path.join(top, "data")
+    os.mkdir(data)
+    os.chown(data, 65534, 65534)
+    s = Server(data_dir=data)
+    s.prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all"]
+    s.start()
+    try:
+        health = _health(s)
+        assert health["networking"] == "off"
+        assert "root" in health["networking_reason"]
+        ecs = s.client("ecs")
+        ec2 = s.client("ec2")
+        assert ec2.describe_vpcs()["Vpcs"]
+        ecs.create_cluster(clusterName="default")
+        register(ecs, "plain", [{"name": "main", "image": "busybox", "memory": 64,
+                                 "command": ["sh", "-c", "id -u; exit 5"]}])
+        task = ecs.run_task(taskDefinition="plain")["tasks"][0]
+        stopped = wait_status(ecs, task["taskArn"], "STOPPED")
+        assert stopped["containers"][0]["exitCode"] == 5
+        out = subprocess.run([BIN, "logs", "--endpoint", s.endpoint, task["taskArn"], "main"],
+                             capture_output=True, text=True, timeout=30).stdout
+        assert out.strip() == "65534"
+    finally:
+        s.reset()
+        s.stop()
+        s.discard_log()
+        shutil.rmtree(top, ignore_errors=True)
