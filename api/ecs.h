@@ -222,6 +222,29 @@ int ecs_token_read(struct call *c, const char *token, char *key, size_t len);
  * -1 with the error set. */
 long long ecs_max_results(struct call *c, long long dflt, long long max);
 
+/* ---- the shapes Describe* and List* calls share ---- */
+
+/* A document for a reference (name, id or ARN) in a cluster; NULL if none. */
+typedef json_t *(*ecs_find_fn)(struct call *c, const char *cluster, const char *ref);
+/* The ARN of a resource named name in cluster. */
+typedef void (*ecs_arn_fn)(const struct call *c, const char *cluster, const char *name,
+                           char *out, size_t len);
+
+/* Describe calls: every reference resolved into out_member, or a MISSING
+ * failure with its ARN (the reference itself when it is one); "tags" only
+ * with include TAGS. */
+void ecs_describe_refs(struct call *c, json_t *refs, const char *cluster,
+                       ecs_find_fn find, ecs_arn_fn arn, const char *out_member);
+
+/* List calls: the ARNs (arn_member of each document kept by keep) of the
+ * resources of type under parent, one page of maxResults (dflt, at most
+ * max) from nextToken on, into out_member, with nextToken when more
+ * remain.  0, or -1 with the error set. */
+typedef int (*ecs_keep_fn)(json_t *doc, void *arg);
+int ecs_list_arns(struct call *c, const char *type, const char *parent,
+                  long long dflt, long long max, ecs_keep_fn keep, void *arg,
+                  const char *arn_member, const char *out_member);
+
 /* ---- capacity providers ---- */
 
 /* The capacity provider a name or ARN names: FARGATE and FARGATE_SPOT

@@ -621,3 +621,82 @@ long long ecs_max_results(struct call *c, long long dflt, long long max)
                           "maxResults must be between 1 and %lld.", max);
     return n;
 }
+
+/* ---- Describe and List ---- */
+
+void ecs_describe_refs(struct call *c, json_t *refs, const char *cluster,
+                       ecs_find_fn find, ecs_arn_fn arn, const char *out_member)
+{
+    int tags = ecs_include_has(c, "TAGS");
+    json_t *out = json_array(), *failures = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(refs, i, r) {
+        const char *ref = json_string_value(r) ? json_string_value(r) : "";
+        json_t *doc = find(c, cluster, ref);
+        if (!doc) {
+            char a[ECS_ARN_MAX];
+            if (strncmp(ref, "arn:", 4) == 0)
+                snprintf(a, sizeof(a), "%s", ref);
+            else
+                arn(c, cluster, ref, a, sizeof(a));
+            ecs_add_failure(failures, a, "MISSING", NULL);
+            continue;
+        }
+        if (!tags)
+            json_object_del(doc, "tags");
+        json_array_append_new(out, doc);
+    }
+    json_object_set_new(call_out(c), out_member, out);
+    json_object_set_new(c->out, "failures", failures);
+}
+
+struct list_page {
+    ecs_keep_fn keep;
+    void *arg;
+    const char *arn_member;
+    json_t *arns;
+    long long limit;
+    char last[1024];
+    int more;
+};
+
+static int list_page_visit(json_t *doc, const char *id, void *arg)
+{
+    struct list_page *p = arg;
+    if (p->keep && !p->keep(doc, p->arg))
+        return 0;
+    if ((long long)json_array_size(p->arns) >= p->limit) {
+        p->more = 1;
+        return 1;
+    }
+    json_array_append_new(p->arns, json_string(ecs_str(doc, p->arn_member)));
+    snprintf(p->last, sizeof(p->last), "%s", id);
+    return 0;
+}
+
+int ecs_list_arns(struct call *c, const char *type, const char *parent,
+                  long long dflt, long long max, ecs_keep_fn keep, void *arg,
+                  const char *arn_member, const char *out_member)
+{
+    char after[1024] = "";
+    long long limit = ecs_max_results(c, dflt, max);
+    if (limit < 0)
+        return -1;
+    if (in_str(c, "nextToken") &&
+        ecs_token_read(c, in_str(c, "nextToken"), after, sizeof(after)) < 0)
+        return -1;
+    struct list_page p = { keep, arg, arn_member, json_array(), limit, "", 0 };
+    if (store_each(c->db, &c->scope, type, parent, after[0] ? after : NULL,
+                   list_page_visit, &p) < 0) {
+        json_decref(p.arns);
+        return call_internal(c, "listing resources");
+    }
+    json_object_set_new(call_out(c), out_member, p.arns);
+    if (p.more) {
+        char token[2300];
+        ecs_token_make(p.last, token, sizeof(token));
+        json_object_set_new(c->out, "nextToken", json_string(token));
+    }
+    return 0;
+}

@@ -390,6 +390,17 @@ static int instance_in_cluster(json_t *inst, const char *cluster)
            strcmp(a.cluster, cluster) == 0;
 }
 
+/* The container instance a reference names, if it is in cluster. */
+static json_t *find_instance_in(struct call *c, const char *cluster, const char *ref)
+{
+    json_t *inst = find_instance(c, ref);
+    if (inst && !instance_in_cluster(inst, cluster)) {
+        json_decref(inst);
+        return NULL;
+    }
+    return inst;
+}
+
 int ecs_describe_container_instances(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
@@ -405,60 +416,27 @@ int ecs_describe_container_instances(struct call *c)
     if (json_array_size(refs) > 100)
         return call_error(c, "InvalidParameterException",
                           "ContainerInstances can have at most 100 items.");
-    int tags = ecs_include_has(c, "TAGS");
-    json_t *out = json_array(), *failures = json_array();
+    ecs_describe_refs(c, refs, cluster, find_instance_in, ecs_container_instance_arn,
+                      "containerInstances");
+    /* The live view: counters and remaining resources. */
     size_t i;
-    json_t *r;
-    json_array_foreach(refs, i, r) {
-        const char *ref = json_string_value(r);
-        json_t *inst = find_instance(c, ref);
-        if (!inst || !instance_in_cluster(inst, cluster)) {
-            char arn[ECS_ARN_MAX];
-            if (strncmp(ref, "arn:", 4) == 0)
-                snprintf(arn, sizeof(arn), "%s", ref);
-            else
-                ecs_container_instance_arn(c, cluster, ref, arn, sizeof(arn));
-            ecs_add_failure(failures, arn, "MISSING", NULL);
-            json_decref(inst);
-            continue;
-        }
+    json_t *inst;
+    json_array_foreach(json_object_get(c->out, "containerInstances"), i, inst)
         instance_view(c, inst);
-        if (!tags)
-            json_object_del(inst, "tags");
-        json_array_append_new(out, inst);
-    }
-    json_object_set_new(call_out(c), "containerInstances", out);
-    json_object_set_new(c->out, "failures", failures);
     return 0;
 }
 
-struct list_walk {
-    const char *status;
-    json_t *arns;
-    long long limit;
-    char last[64];
-    int more;
-};
-
-static int list_one(json_t *doc, const char *id, void *arg)
+static int keep_instance(json_t *doc, void *arg)
 {
-    struct list_walk *w = arg;
+    const char *want = arg;
     const char *status = ecs_str(doc, "status");
-    if (w->status ? (!status || strcmp(status, w->status) != 0)
-                  : (status && strcmp(status, "INACTIVE") == 0))
-        return 0;
-    if ((long long)json_array_size(w->arns) >= w->limit) {
-        w->more = 1;
-        return 1;
-    }
-    json_array_append_new(w->arns, json_string(ecs_str(doc, "containerInstanceArn")));
-    snprintf(w->last, sizeof(w->last), "%s", id);
-    return 0;
+    return want ? status && strcmp(status, want) == 0
+                : !(status && strcmp(status, "INACTIVE") == 0);
 }
 
 int ecs_list_container_instances(struct call *c)
 {
-    char cluster[ECS_NAME_MAX], after[128] = "";
+    char cluster[ECS_NAME_MAX];
     json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
                                  sizeof(cluster));
     if (!cl)
@@ -467,25 +445,9 @@ int ecs_list_container_instances(struct call *c)
     if (in_str(c, "filter"))
         return call_error(c, "InvalidParameterException",
                           "The cluster query language filter is not emulated by ecslocal.");
-    long long max = ecs_max_results(c, 100, 100);
-    if (max < 0)
-        return -1;
-    if (in_str(c, "nextToken") &&
-        ecs_token_read(c, in_str(c, "nextToken"), after, sizeof(after)) < 0)
-        return -1;
-    struct list_walk w = { in_str(c, "status"), json_array(), max, "", 0 };
-    if (store_each(c->db, &c->scope, ECS_T_CONTAINER_INSTANCE, cluster,
-                   after[0] ? after : NULL, list_one, &w) < 0) {
-        json_decref(w.arns);
-        return call_internal(c, "listing container instances");
-    }
-    json_object_set_new(call_out(c), "containerInstanceArns", w.arns);
-    if (w.more) {
-        char token[256];
-        ecs_token_make(w.last, token, sizeof(token));
-        json_object_set_new(c->out, "nextToken", json_string(token));
-    }
-    return 0;
+    return ecs_list_arns(c, ECS_T_CONTAINER_INSTANCE, cluster, 100, 100, keep_instance,
+                         (void *)in_str(c, "status"), "containerInstanceArn",
+                         "containerInstanceArns");
 }
 
 int ecs_deregister_container_instance(struct call *c)

@@ -382,84 +382,37 @@ int ecs_describe_services(struct call *c)
     if (json_array_size(refs) > 10)
         return call_error(c, "InvalidParameterException",
                           "Services can have at most 10 items.");
-    int tags = ecs_include_has(c, "TAGS");
-    json_t *out = json_array(), *failures = json_array();
-    size_t i;
-    json_t *r;
-    json_array_foreach(refs, i, r) {
-        const char *ref = json_string_value(r);
-        json_t *svc = ref ? find_service(c, cluster, ref) : NULL;
-        if (!svc) {
-            char arn[ECS_ARN_MAX];
-            if (ref && strncmp(ref, "arn:", 4) == 0)
-                snprintf(arn, sizeof(arn), "%s", ref);
-            else
-                ecs_service_arn(c, cluster, ref ? ref : "", arn, sizeof(arn));
-            ecs_add_failure(failures, arn, "MISSING", NULL);
-            continue;
-        }
-        if (!tags)
-            json_object_del(svc, "tags");
-        json_array_append_new(out, svc);
-    }
-    json_object_set_new(call_out(c), "services", out);
-    json_object_set_new(c->out, "failures", failures);
+    ecs_describe_refs(c, refs, cluster, find_service, ecs_service_arn, "services");
     return 0;
 }
 
-struct svc_list {
+struct svc_filter {
     const char *launch, *strategy, *ns;
-    json_t *arns;
-    long long limit;
-    char last[600];
-    int more;
 };
 
-static int list_service(json_t *doc, const char *id, void *arg)
+static int keep_service(json_t *doc, void *arg)
 {
-    struct svc_list *w = arg;
+    struct svc_filter *f = arg;
     if (strcmp(svc_status(doc), "INACTIVE") == 0)
         return 0;
-    if (w->launch && (!ecs_str(doc, "launchType") || strcmp(ecs_str(doc, "launchType"), w->launch) != 0))
+    if (f->launch && (!ecs_str(doc, "launchType") || strcmp(ecs_str(doc, "launchType"), f->launch) != 0))
         return 0;
-    if (w->strategy && strcmp(ecs_str(doc, "schedulingStrategy"), w->strategy) != 0)
+    if (f->strategy && strcmp(ecs_str(doc, "schedulingStrategy"), f->strategy) != 0)
         return 0;
-    if (w->ns) {
+    if (f->ns) {
         const char *ns = ecs_str(json_object_get(doc, "serviceConnectConfiguration"), "namespace");
-        if (!ns || (strcmp(ns, w->ns) != 0 && !(strchr(w->ns, '/') && strcmp(strrchr(w->ns, '/') + 1, ns) == 0)))
+        if (!ns || (strcmp(ns, f->ns) != 0 &&
+                    !(strchr(f->ns, '/') && strcmp(strrchr(f->ns, '/') + 1, ns) == 0)))
             return 0;
     }
-    if ((long long)json_array_size(w->arns) >= w->limit) {
-        w->more = 1;
-        return 1;
-    }
-    json_array_append_new(w->arns, json_string(ecs_str(doc, "serviceArn")));
-    snprintf(w->last, sizeof(w->last), "%s", id);
-    return 0;
+    return 1;
 }
 
 static int list_services(struct call *c, const char *cluster, const char *ns)
 {
-    char after[600] = "";
-    long long max = ecs_max_results(c, 10, 100);
-    if (max < 0)
-        return -1;
-    if (in_str(c, "nextToken") && ecs_token_read(c, in_str(c, "nextToken"), after, sizeof(after)) < 0)
-        return -1;
-    struct svc_list w = { in_str(c, "launchType"), in_str(c, "schedulingStrategy"), ns,
-                          json_array(), max, "", 0 };
-    if (store_each(c->db, &c->scope, ECS_T_SERVICE, cluster, after[0] ? after : NULL,
-                   list_service, &w) < 0) {
-        json_decref(w.arns);
-        return call_internal(c, "listing services");
-    }
-    json_object_set_new(call_out(c), "serviceArns", w.arns);
-    if (w.more) {
-        char token[1400];
-        ecs_token_make(w.last, token, sizeof(token));
-        json_object_set_new(c->out, "nextToken", json_string(token));
-    }
-    return 0;
+    struct svc_filter f = { in_str(c, "launchType"), in_str(c, "schedulingStrategy"), ns };
+    return ecs_list_arns(c, ECS_T_SERVICE, cluster, 10, 100, keep_service, &f, "serviceArn",
+                         "serviceArns");
 }
 
 int ecs_list_services(struct call *c)

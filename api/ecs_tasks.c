@@ -657,41 +657,15 @@ int ecs_describe_tasks(struct call *c)
         return call_error(c, "InvalidParameterException", "Tasks cannot be empty.");
     if (json_array_size(refs) > 100)
         return call_error(c, "InvalidParameterException", "Tasks can have at most 100 items.");
-    int tags = ecs_include_has(c, "TAGS");
-    json_t *out = json_array(), *failures = json_array();
-    size_t i;
-    json_t *r;
-    json_array_foreach(refs, i, r) {
-        const char *ref = json_string_value(r);
-        json_t *task = find_task(c, cluster, ref ? ref : "");
-        if (!task) {
-            char arn[ECS_ARN_MAX];
-            if (ref && strncmp(ref, "arn:", 4) == 0)
-                snprintf(arn, sizeof(arn), "%s", ref);
-            else
-                ecs_task_arn(c, cluster, ref ? ref : "", arn, sizeof(arn));
-            ecs_add_failure(failures, arn, "MISSING", NULL);
-            continue;
-        }
-        if (!tags)
-            json_object_del(task, "tags");
-        json_array_append_new(out, task);
-    }
-    json_object_set_new(call_out(c), "tasks", out);
-    json_object_set_new(c->out, "failures", failures);
+    ecs_describe_refs(c, refs, cluster, find_task, ecs_task_arn, "tasks");
     return 0;
 }
 
 struct task_filter {
-    struct call *c;
     const char *family, *started_by, *service, *instance, *desired, *launch;
-    json_t *arns;
-    long long limit;
-    char last[64];
-    int more;
 };
 
-static int list_task(json_t *doc, const char *id, void *arg)
+static int keep_task(json_t *doc, void *arg)
 {
     struct task_filter *f = arg;
     const char *desired = ecs_str(doc, "desiredStatus");
@@ -720,52 +694,28 @@ static int list_task(json_t *doc, const char *id, void *arg)
     }
     if (f->launch && (!ecs_str(doc, "launchType") || strcmp(ecs_str(doc, "launchType"), f->launch) != 0))
         return 0;
-    if ((long long)json_array_size(f->arns) >= f->limit) {
-        f->more = 1;
-        return 1;
-    }
-    json_array_append_new(f->arns, json_string(ecs_str(doc, "taskArn")));
-    snprintf(f->last, sizeof(f->last), "%s", id);
-    return 0;
+    return 1;
 }
 
 int ecs_list_tasks(struct call *c)
 {
-    char cluster[ECS_NAME_MAX], after[128] = "";
+    char cluster[ECS_NAME_MAX];
     json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
                                  sizeof(cluster));
     if (!cl)
         return -1;
     json_decref(cl);
-    long long max = ecs_max_results(c, 100, 100);
-    if (max < 0)
-        return -1;
-    if (in_str(c, "nextToken") && ecs_token_read(c, in_str(c, "nextToken"), after, sizeof(after)) < 0)
-        return -1;
     if (in_str(c, "family") && in_str(c, "serviceName"))
         return call_error(c, "InvalidParameterException",
                           "The family and serviceName parameters cannot be specified together.");
     struct task_filter f = {
-        c, in_str(c, "family"), in_str(c, "startedBy"), in_str(c, "serviceName"),
+        in_str(c, "family"), in_str(c, "startedBy"), in_str(c, "serviceName"),
         in_str(c, "containerInstance"),
         in_str(c, "desiredStatus") ? in_str(c, "desiredStatus") : "RUNNING",
-        in_str(c, "launchType"), json_array(), max, "", 0,
+        in_str(c, "launchType"),
     };
-    if (f.service) {
-        const char *slash = strrchr(f.service, '/');
-        if (slash)
-            f.service = slash + 1;
-    }
-    if (store_each(c->db, &c->scope, ECS_T_TASK, cluster, after[0] ? after : NULL,
-                   list_task, &f) < 0) {
-        json_decref(f.arns);
-        return call_internal(c, "listing tasks");
-    }
-    json_object_set_new(call_out(c), "taskArns", f.arns);
-    if (f.more) {
-        char token[256];
-        ecs_token_make(f.last, token, sizeof(token));
-        json_object_set_new(c->out, "nextToken", json_string(token));
-    }
-    return 0;
+    if (f.service && strrchr(f.service, '/'))
+        f.service = strrchr(f.service, '/') + 1;
+    return ecs_list_arns(c, ECS_T_TASK, cluster, 100, 100, keep_task, &f, "taskArn",
+                         "taskArns");
 }
