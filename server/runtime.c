@@ -85,7 +85,9 @@ static int write_file(const char *path, const char *data, size_t len)
         }
         off += (size_t)w;
     }
-    if (fsync(fd) < 0 || close(fd) < 0) {
+    /* No fsync: a crash of the machine ends the task anyway, and the
+     * rename alone keeps a reader from seeing half a file. */
+    if (close(fd) < 0) {
         unlink(tmp);
         return -1;
     }

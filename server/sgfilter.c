@@ -238,6 +238,45 @@ static int apply_in_ns(void *arg)
     return rc ? -1 : 0;
 }
 
+/* What was last applied in each VPC (by VPC id), so a sync that changes
+ * nothing in a VPC costs no nftables transaction there.  Only the
+ * reconciler thread calls sgfilter_apply. */
+#define APPLIED_MAX 1024
+static struct {
+    char vpc[128];
+    unsigned long long hash;
+} applied[APPLIED_MAX];
+static int napplied;
+
+static unsigned long long text_hash(const char *t)
+{
+    unsigned long long h = 1469598103934665603ULL;     /* FNV-1a */
+    for (; *t; t++)
+        h = (h ^ (unsigned char)*t) * 1099511628211ULL;
+    return h;
+}
+
+static int already_applied(const char *vpc, unsigned long long h, int remember)
+{
+    for (int i = 0; i < napplied; i++) {
+        if (strcmp(applied[i].vpc, vpc) != 0)
+            continue;
+        if (remember)
+            applied[i].hash = h;
+        return applied[i].hash == h;
+    }
+    if (remember && napplied < APPLIED_MAX) {
+        snprintf(applied[napplied].vpc, sizeof(applied[0].vpc), "%s", vpc);
+        applied[napplied++].hash = h;
+    }
+    return 0;
+}
+
+void sgfilter_forget(void)
+{
+    napplied = 0;
+}
+
 int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *err,
                    size_t errlen)
 {
@@ -245,6 +284,14 @@ int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *er
     if (!table) {
         snprintf(err, errlen, "rendering the table failed");
         return -1;
+    }
+    char key[128];
+    snprintf(key, sizeof(key), "%s/%s/%s", jstr(vpc, "_account") ? jstr(vpc, "_account") : "",
+             jstr(vpc, "_region") ? jstr(vpc, "_region") : "", jstr(vpc, "VpcId") ? jstr(vpc, "VpcId") : "");
+    unsigned long long h = text_hash(table);
+    if (already_applied(key, h, 0)) {
+        free(table);
+        return 0;
     }
     /* One transaction: the old table goes and the new one comes at once. */
     size_t len = strlen(table) + 128;
@@ -259,5 +306,7 @@ int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *er
     struct apply_args a = { text, err, errlen };
     int rc = netns_run(vpcfd, apply_in_ns, &a);
     free(text);
+    if (rc == 0)
+        already_applied(key, h, 1);
     return rc;
 }

@@ -201,6 +201,7 @@ static int ensure_vpc(json_t *vpc, char *err, size_t errlen)
     }
     int rc = 0;
     if (fresh) {
+        sgfilter_forget();
         /* The VPC router: forwards between its subnets, never redirects
          * (an ENI's traffic goes back out the bridge it came from). */
         rc |= sysctl_in(fd, "/proc/sys/net/ipv4/ip_forward", "1");
@@ -600,5 +601,6 @@ void vpcnet_teardown(void)
         }
         closedir(d);
     }
+    sgfilter_forget();
     synced_once = 0;
 }
