@@ -39,6 +39,7 @@ static struct task_ref *active;
 static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t req_done = PTHREAD_COND_INITIALIZER;
 static int teardown_requested, teardown_generation;
+static int paused;              /* between a teardown and reconcile_resume */
 
 static double now_epoch(void)
 {
@@ -217,16 +218,22 @@ static void *loop(void *arg)
 
         pthread_mutex_lock(&req_lock);
         int teardown = teardown_requested;
+        int hold = paused;
         pthread_mutex_unlock(&req_lock);
         if (teardown) {
             teardown_all();
             pthread_mutex_lock(&req_lock);
             teardown_requested = 0;
+            paused = 1;
             teardown_generation++;
             pthread_cond_broadcast(&req_done);
             pthread_mutex_unlock(&req_lock);
             continue;
         }
+        /* After a teardown nothing is rebuilt until the caller has wiped
+         * the database and says so. */
+        if (hold)
+            continue;
 
         double now = now_epoch();
         int tick = now - last_tick >= TICK_MS / 1000.0;
@@ -282,6 +289,14 @@ void reconcile_stop(void)
     if (inofd >= 0)
         close(inofd);
     kickfd = inofd = -1;
+}
+
+void reconcile_resume(void)
+{
+    pthread_mutex_lock(&req_lock);
+    paused = 0;
+    pthread_mutex_unlock(&req_lock);
+    reconcile_kick();
 }
 
 void reconcile_teardown(void)

@@ -16,8 +16,10 @@ void reconcile_kick(void);
 
 /* Tear down everything built for the current state (every task's
  * processes, namespaces, listeners) and forget it; blocks until done.
- * Used by POST /_ecslocal/reset before the database is wiped. */
+ * The reconciler then builds nothing until reconcile_resume: POST
+ * /_ecslocal/reset wipes the database in between. */
 void reconcile_teardown(void);
+void reconcile_resume(void);
 
 /* Remove every kernel object and process an ecslocal left behind (the
  * `ecslocal cleanup` command; no daemon needs to run). */

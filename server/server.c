@@ -20,6 +20,7 @@ int server_reset(void)
     int rc = db_wipe(server.db);
     db_unlock(server.db);
     api_reset_caches();
+    reconcile_resume();
     if (rc < 0)
         log_error("reset: %s", db_errmsg(server.db));
     else
