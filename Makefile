@@ -39,7 +39,7 @@ $(B)/$(1)/ecslocal-shim: $$(patsubst %.c,$(B)/$(1)/%.o,$$(SHIM_SRCS))
 	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$^ -ljansson
 $(B)/$(1)/unit_tests: $$(patsubst %.c,$(B)/$(1)/%.o,$$(UNIT_SRCS)) $(B)/$(1)/libecsl.a
 	$$($(1)_CC) $$($(1)_CFLAGS) -o $$@ $$(patsubst %.c,$(B)/$(1)/%.o,$$(UNIT_SRCS)) -Wl,--whole-archive $(B)/$(1)/libecsl.a -Wl,--no-whole-archive $$(LDLIBS)
--include $$($(1)_OBJS:.o=.d) $(B)/$(1)/server/main.d $(B)/$(1)/server/shim_binary.d
+-include $$($(1)_OBJS:.o=.d) $(B)/$(1)/server/main.d $(B)/$(1)/server/shim_binary.d $$(patsubst %.c,$(B)/$(1)/%.d,$$(UNIT_SRCS))
 endef
 
 release_CC     := $(CC)

@@ -202,12 +202,16 @@ static int authenticate(struct call *c, const struct api_request *rq,
 {
     int json = c->svc->protocol == PROTO_JSON;
     int ec2 = c->svc->protocol == PROTO_EC2;
-    if (parsed == SIGV4_MISSING)
-        return json ? call_error(c, "MissingAuthenticationTokenException",
-                                 "Missing Authentication Token")
-                    : call_error_status(c, ec2 ? 401 : 403,
-                                        ec2 ? "AuthFailure" : "MissingAuthenticationToken",
-                                        "Request is missing Authentication Token");
+    if (parsed == SIGV4_MISSING) {
+        if (json)
+            return call_error(c, "MissingAuthenticationTokenException",
+                              "Missing Authentication Token");
+        if (ec2)
+            return call_error(c, "MissingParameter",
+                              "The request must contain the parameter AWSAccessKeyId");
+        return call_error_status(c, 403, "MissingAuthenticationToken",
+                                 "Request is missing Authentication Token");
+    }
     const struct api_key *key = NULL;
     for (size_t i = 0; i < config.nkeys; i++)
         if (strcmp(config.keys[i].access_key, auth->access_key) == 0)

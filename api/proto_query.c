@@ -163,8 +163,21 @@ static json_t *form_value(struct call *c, const struct shape *s,
     switch (s->type) {
     case T_STRING:
     case T_BLOB:
-    case T_DOCUMENT:
-        return json_string(text);
+    case T_DOCUMENT: {
+        json_t *v = json_string(text);
+        if (!v) {
+            /* jansson refuses text that is not UTF-8: say so rather than
+             * drop the member (an id filter would then match all). */
+            if (c->svc->protocol == PROTO_EC2)
+                call_error(c, "InvalidParameterValue",
+                           "Value for parameter %s is invalid. It is not valid UTF-8.", key);
+            else
+                call_error(c, "ValidationError", "1 validation error detected: Value at "
+                           "'%s' failed to satisfy constraint: Member must be valid UTF-8",
+                           key);
+        }
+        return v;
+    }
     case T_INTEGER:
     case T_LONG: {
         long long v;
@@ -473,9 +486,12 @@ int time_parse(const char *text, double *out)
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
-        int hh, mm;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+        /* Exactly "+HH:MM": anything shorter must not be stepped over. */
+        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+            !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
             return -1;
+        int hh = (p[1] - '0') * 10 + (p[2] - '0');
+        int mm = (p[4] - '0') * 10 + (p[5] - '0');
         off = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
         p += 6;
     }

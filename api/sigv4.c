@@ -68,6 +68,17 @@ static int auth_param(const char *params, const char *key, char *out,
     return -1;
 }
 
+/* Region and service names: lower-case letters, digits and dashes. */
+static int scope_word(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return 0;
+    return 1;
+}
+
 int sigv4_parse(const char *authorization, struct sigv4_auth *out, char *why,
                 size_t whylen)
 {
@@ -108,7 +119,8 @@ int sigv4_parse(const char *authorization, struct sigv4_auth *out, char *why,
     for (char *tok = strtok_r(cred, "/", &save); tok && n < 5;
          tok = strtok_r(NULL, "/", &save))
         parts[n++] = tok;
-    if (n != 5 || strcmp(parts[4], "aws4_request") != 0 ||
+    if (n != 5 || strcmp(parts[4], "aws4_request") != 0 || !scope_word(parts[2]) ||
+        !scope_word(parts[3]) ||
         strlen(parts[0]) >= sizeof(out->access_key) ||
         strlen(parts[1]) >= sizeof(out->date) ||
         strlen(parts[2]) >= sizeof(out->region) ||

@@ -158,6 +158,19 @@ static void check_value(struct call *c, struct verrors *ve,
         return;
     }
     case T_MAP: {
+        size_t n = json_object_size(v);
+        if ((s->flags & SF_HAS_MIN) && (long long)n < s->min) {
+            snprintf(constraint, sizeof(constraint),
+                     "Member must have length greater than or equal to %lld", s->min);
+            snprintf(msg, sizeof(msg), "The request must contain the parameter %s", ec2_name);
+            add_problem(ve, path, "{}", constraint, "InvalidParameterValue", msg);
+        } else if ((s->flags & SF_HAS_MAX) && (long long)n > s->max) {
+            snprintf(constraint, sizeof(constraint),
+                     "Member must have length less than or equal to %lld", s->max);
+            snprintf(msg, sizeof(msg), "Value for parameter %s is invalid. "
+                     "Expecting at most %lld entries.", ec2_name, s->max);
+            add_problem(ve, path, "{...}", constraint, "InvalidParameterValue", msg);
+        }
         const char *key;
         json_t *item;
         json_object_foreach(v, key, item) {

@@ -4,8 +4,9 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-dev
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
+libmnl-dev libnftables-dev libldns-dev
 python3 python3-pytest python3-boto3 awscli
-iproute2 nftables procps curl"
+iproute2 nftables procps curl diffutils coreutils"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

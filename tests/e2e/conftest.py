@@ -8,6 +8,7 @@ get one of their own with a data directory.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,6 +24,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("ECSLOCAL_BIN", os.path.join(ROOT, "build", "release", "ecslocal"))
 AWS_CLI = os.environ.get("AWS_CLI", "/usr/bin/aws")
+# tests/run.sh points the sanitizers' log_path here (one file per process).
+SANITIZER_LOG_DIR = os.environ.get("ECSLOCAL_SANITIZER_LOG_DIR")
 REGION = "us-east-1"
 
 
@@ -69,7 +72,8 @@ class Server:
         raise RuntimeError("ecslocal did not answer within 30 s:\n" + self.read_log())
 
     def read_log(self):
-        with open(self.log_path) as f:
+        # The log quotes client bytes, which need not be UTF-8.
+        with open(self.log_path, errors="replace") as f:
             return f.read()
 
     def discard_log(self):
@@ -136,6 +140,28 @@ def server():
     rc = s.stop()
     assert rc == 0, "ecslocal did not exit cleanly (%s):\n%s" % (rc, s.read_log()[-4000:])
     s.discard_log()
+
+
+def sanitizer_reports():
+    if not SANITIZER_LOG_DIR or not os.path.isdir(SANITIZER_LOG_DIR):
+        return set()
+    return set(os.listdir(SANITIZER_LOG_DIR))
+
+
+@pytest.fixture(autouse=True)
+def _no_sanitizer_reports():
+    """Fail the test during which any ecslocal process wrote a sanitizer
+    report (including leaks reported at exit)."""
+    before = sanitizer_reports()
+    yield
+    text = []
+    for name in sorted(sanitizer_reports() - before):
+        with open(os.path.join(SANITIZER_LOG_DIR, name), errors="replace") as f:
+            report = f.read()
+        if re.search(r"ERROR: \w+Sanitizer|runtime error:", report):
+            text.append("--- %s\n%s" % (name, report[:6000]))
+    if text:
+        pytest.fail("sanitizer report(s) during this test:\n" + "\n".join(text), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
