@@ -616,12 +616,14 @@ int ecs_place_task(struct call *c, json_t *cluster, const struct ecs_needs *need
         json_decref(cand.list);
         return call_internal(c, "listing container instances");
     }
-    int active = 0;
+    /* Only a cluster with no instance at all gets one on demand: one whose
+     * instances are DRAINING is being emptied on purpose. */
+    int registered = 0;
     size_t i;
     json_t *inst;
     json_array_foreach(cand.list, i, inst)
-        active += ecs_str(inst, "status") && strcmp(ecs_str(inst, "status"), "ACTIVE") == 0;
-    if (!active && !want_id && api_auto_instances()) {
+        registered += !(ecs_str(inst, "status") && strcmp(ecs_str(inst, "status"), "INACTIVE") == 0);
+    if (!registered && !want_id && api_auto_instances()) {
         json_t *ci = auto_instance(c, name);
         if (!ci) {
             json_decref(cand.list);

@@ -104,6 +104,19 @@ static json_t *propagated_tags(struct call *c, json_t *svc, json_t *taskdef)
     return NULL;
 }
 
+/* An event that would repeat on every pass (a placement that keeps
+ * failing) is added only when the newest event says something else. */
+static void event_once(struct call *c, json_t *svc, const char *fmt, const char *arg)
+{
+    char body[1024], full[1200];
+    snprintf(body, sizeof(body), fmt, arg);
+    snprintf(full, sizeof(full), "(service %s) %s", ecs_str(svc, "serviceName"), body);
+    json_t *last = json_array_get(json_object_get(svc, "events"), 0);
+    const char *msg = ecs_str(last, "message");
+    if (!msg || strcmp(msg, full) != 0)
+        ecs_service_event(c, svc, "%s", body);
+}
+
 /* Start n tasks of the PRIMARY deployment; returns how many started. */
 static int start_tasks(struct call *c, json_t *svc, json_t *cluster, json_t *primary, int n,
                        const char *instance_id, json_t *started_ids)
@@ -111,8 +124,8 @@ static int start_tasks(struct call *c, json_t *svc, json_t *cluster, json_t *pri
     json_t *td = ecs_taskdef_get(c, ecs_str(primary, "taskDefinition"), "TaskDefinition not found.");
     if (!td) {
         c->status = 0;
-        ecs_service_event(c, svc, "is unable to start tasks: its task definition %s is gone.",
-                          ecs_str(primary, "taskDefinition"));
+        event_once(c, svc, "is unable to start tasks: its task definition %s is gone.",
+                   ecs_str(primary, "taskDefinition"));
         return 0;
     }
     const char *launch = ecs_str(svc, "launchType");
@@ -122,7 +135,7 @@ static int start_tasks(struct call *c, json_t *svc, json_t *cluster, json_t *pri
         const char *l = NULL;
         if (ecs_task_check_launch(c, cluster, td, NULL, strategy,
                                   json_object_get(svc, "networkConfiguration"), &l, &provider) < 0) {
-            ecs_service_event(c, svc, "was unable to place a task: %s", c->message);
+            event_once(c, svc, "was unable to place a task: %s", c->message);
             c->status = 0;
             json_decref(td);
             return 0;
@@ -151,9 +164,9 @@ static int start_tasks(struct call *c, json_t *svc, json_t *cluster, json_t *pri
             started++;
         } else {
             const char *reason = rc > 0 ? ecs_str(json_array_get(failures, 0), "reason") : c->message;
-            ecs_service_event(c, svc, "was unable to place a task because no container "
-                              "instance met all of its requirements. Reason: %s",
-                              reason ? reason : "unknown");
+            event_once(c, svc, "was unable to place a task because no container "
+                       "instance met all of its requirements. Reason: %s",
+                       reason ? reason : "unknown");
             c->status = 0;
             json_decref(failures);
             break;
@@ -232,8 +245,22 @@ static int schedule(struct call *c, json_t *svc, const char *sid)
     int daemon = ecs_str(svc, "schedulingStrategy") &&
                  strcmp(ecs_str(svc, "schedulingStrategy"), "DAEMON") == 0;
     long long desired = json_integer_value(json_object_get(svc, "desiredCount"));
+    if (daemon) {
+        /* A daemon service wants one task per ACTIVE container instance. */
+        desired = 0;
+        const char *arn;
+        json_t *st;
+        json_object_foreach(inst.map, arn, st)
+            desired += json_string_value(st) && strcmp(json_string_value(st), "ACTIVE") == 0;
+    }
     if (strcmp(status, "DRAINING") == 0)
         desired = 0;
+    if (daemon && json_integer_value(json_object_get(svc, "desiredCount")) != desired) {
+        json_object_set_new(svc, "desiredCount", json_integer(desired));
+        json_t *prim = json_array_get(json_object_get(svc, "deployments"), 0);
+        if (prim)
+            json_object_set_new(prim, "desiredCount", json_integer(desired));
+    }
     for (size_t i = 0; i < ndeps; i++) {
         ds[i].dep = json_array_get(deps, i);
         ds[i].id = ecs_str(ds[i].dep, "id");
@@ -380,13 +407,19 @@ static int schedule(struct call *c, json_t *svc, const char *sid)
             can_stop--;
         }
     }
-    json_array_foreach(ds[0].running, i, t) {
-        if (can_stop <= 0 || !on_draining_instance(t, inst.map))
+    for (size_t j = 0; j < json_array_size(ds[0].running);) {
+        t = json_array_get(ds[0].running, j);
+        if (can_stop <= 0 || !on_draining_instance(t, inst.map)) {
+            j++;
             continue;
+        }
         if (stop_task(c, t, "Container instance is being drained", stopped) < 0) {
             rc = -1;
             goto finish;
         }
+        /* Gone from the running ones, so scale-in below does not count
+         * (or stop) it again. */
+        json_array_remove(ds[0].running, j);
         can_stop--;
     }
     /* Scale in the PRIMARY deployment: pending ones first. */

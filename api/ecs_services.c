@@ -393,7 +393,8 @@ struct svc_filter {
 static int keep_service(json_t *doc, void *arg)
 {
     struct svc_filter *f = arg;
-    if (strcmp(svc_status(doc), "INACTIVE") == 0)
+    /* A DRAINING service is no longer listed (DeleteService's docs). */
+    if (strcmp(svc_status(doc), "ACTIVE") != 0)
         return 0;
     if (f->launch && (!ecs_str(doc, "launchType") || strcmp(ecs_str(doc, "launchType"), f->launch) != 0))
         return 0;

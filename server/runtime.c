@@ -205,6 +205,22 @@ int runtime_alive(pid_t pid, const char *task_id)
     return 0;
 }
 
+pid_t runtime_find_shim(const char *task_id)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    pid_t found = 0;
+    while (!found && (e = readdir(d)) != NULL) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid > 0 && runtime_alive(pid, task_id))
+            found = pid;
+    }
+    closedir(d);
+    return found;
+}
+
 int runtime_request_stop(const char *task_id, pid_t pid)
 {
     char path[700];

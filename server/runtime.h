@@ -24,6 +24,9 @@ int runtime_spawn(const char *task_id, json_t *spec, pid_t *pid, char *err,
 json_t *runtime_status(const char *task_id);
 /* Whether pid is still the supervisor of task_id (not a reused pid). */
 int runtime_alive(pid_t pid, const char *task_id);
+/* A running supervisor of task_id found among all processes (one started
+ * by a daemon that died before it could record its pid), or 0. */
+pid_t runtime_find_shim(const char *task_id);
 /* Reap supervisors this daemon started that have exited. */
 void runtime_reap(void);
 /* Ask the supervisor to stop the task (stop file + SIGTERM). */

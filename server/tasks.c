@@ -241,8 +241,10 @@ static int decide(struct task_ref *t, double now, struct action *a)
             a->kind = ACT_START;
         }
     } else if (strcmp(phase, "running") == 0 || strcmp(phase, "stopping") == 0) {
-        json_t *status = runtime_status(t->id);
+        /* Liveness first: a supervisor that wrote its last status and
+         * exited in between must be read as done, not as vanished. */
         int alive = runtime_alive(t->shim, t->id);
+        json_t *status = runtime_status(t->id);
         if (status)
             changed |= apply_status(doc, status);
         int done = status && json_is_true(json_object_get(status, "done"));
@@ -739,6 +741,28 @@ void task_adopt(struct task_ref *t)
             log_warn("task %s: cannot reopen its metadata endpoint: %s", t->id, err);
         if (fd >= 0)
             close(fd);
+    }
+    if (jstreq(rt, "phase", "ready")) {
+        /* A daemon killed between starting the supervisor and recording
+         * it: the supervisor may well be running; take it over rather than
+         * start the task a second time. */
+        pid_t pid = runtime_find_shim(t->id);
+        if (pid > 0) {
+            t->shim = pid;
+            db_lock(server.db);
+            if (db_begin(server.db) == 0) {
+                json_t *fresh = store_get(server.db, &s, "ecs-task", t->id);
+                if (fresh) {
+                    json_t *frt = rt_of(fresh);
+                    json_object_set_new(frt, "shim_pid", json_integer(pid));
+                    json_object_set_new(frt, "phase", json_string("running"));
+                    store_update(server.db, &s, "ecs-task", t->id, fresh);
+                    json_decref(fresh);
+                }
+                db_commit(server.db);
+            }
+            db_unlock(server.db);
+        }
     }
     if (t->shim && runtime_alive(t->shim, t->id))
         log_info("task %s: adopted (supervisor %d still running)", t->id, (int)t->shim);
