@@ -55,8 +55,13 @@ static int runtime_dir_init(char *err, size_t errlen)
 {
     if (server.cfg.in_memory) {
         const char *tmp = getenv("TMPDIR");
-        snprintf(server.runtime_dir, sizeof(server.runtime_dir), "%s/ecsl-run-%d",
-                 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+        if (!tmp || !*tmp)
+            tmp = "/tmp";
+        int swept = runtime_sweep_orphans(tmp);
+        if (swept)
+            log_info("removed what %d killed in-memory ecslocal(s) left behind", swept);
+        snprintf(server.runtime_dir, sizeof(server.runtime_dir), "%s/ecsl-run-%d", tmp,
+                 (int)getpid());
     } else {
         snprintf(server.runtime_dir, sizeof(server.runtime_dir), "%s/run",
                  server.cfg.data_dir);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "netns.h"
 #include "runtime.h"
 
 extern char **environ;
@@ -175,14 +176,10 @@ static int child_state(pid_t pid)
     return -1;
 }
 
-int runtime_alive(pid_t pid, const char *task_id)
+/* Whether pid's command line is "... shim <dir> ...". */
+static int shim_of(pid_t pid, const char *dir)
 {
     char path[64], cmdline[2048];
-    if (pid <= 0)
-        return 0;
-    int mine = child_state(pid);
-    if (mine >= 0)
-        return mine;
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -191,10 +188,7 @@ int runtime_alive(pid_t pid, const char *task_id)
     close(fd);
     if (n <= 0)
         return 0;
-    /* argv is NUL-separated: look for "shim" followed by our directory. */
     cmdline[n] = '\0';
-    char dir[600];
-    runtime_task_dir(task_id, dir, sizeof(dir));
     int saw_shim = 0;
     for (char *p = cmdline; p < cmdline + n; p += strlen(p) + 1) {
         if (strcmp(p, "shim") == 0)
@@ -203,6 +197,18 @@ int runtime_alive(pid_t pid, const char *task_id)
             return 1;
     }
     return 0;
+}
+
+int runtime_alive(pid_t pid, const char *task_id)
+{
+    if (pid <= 0)
+        return 0;
+    int mine = child_state(pid);
+    if (mine >= 0)
+        return mine;
+    char dir[600];
+    runtime_task_dir(task_id, dir, sizeof(dir));
+    return shim_of(pid, dir);
 }
 
 pid_t runtime_find_shim(const char *task_id)
@@ -337,4 +343,82 @@ int runtime_read_log(const char *task_id, const char *container, long long *offs
     free(buf);
     close(fd);
     return lines;
+}
+
+/* Whether pid is a running ecslocal (not a reused pid). */
+static int ecslocal_running(pid_t pid)
+{
+    char path[64], cmd[512];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, cmd, sizeof(cmd) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    cmd[n] = '\0';
+    return strstr(cmd, "ecslocal") != NULL;
+}
+
+static void sweep_root(const char *dir)
+{
+    char sub[800];
+    /* Its task supervisors (their --parent died, so they are stopping
+     * anyway; make sure), then its namespaces, then its files. */
+    snprintf(sub, sizeof(sub), "%s/tasks", dir);
+    DIR *d = opendir(sub);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char status[1200];
+            snprintf(status, sizeof(status), "%s/%s/status.json", sub, e->d_name);
+            json_t *st = json_load_file(status, 0, NULL);
+            pid_t shim = (pid_t)json_integer_value(json_object_get(st, "shim_pid"));
+            pid_t pause = (pid_t)json_integer_value(json_object_get(st, "pause_pid"));
+            json_decref(st);
+            char cmd[1200];
+            snprintf(cmd, sizeof(cmd), "%s/%s", sub, e->d_name);
+            if (shim > 0 && shim_of(shim, cmd)) {
+                kill(shim, SIGKILL);
+                if (pause > 0)
+                    kill(pause, SIGKILL);
+            }
+        }
+        closedir(d);
+    }
+    snprintf(sub, sizeof(sub), "%s/netns", dir);
+    d = opendir(sub);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strncmp(e->d_name, "ecsl-", 5) == 0)
+                netns_delete(e->d_name);
+        closedir(d);
+    }
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int runtime_sweep_orphans(const char *tmpdir)
+{
+    DIR *d = opendir(tmpdir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "ecsl-run-", 9) != 0)
+            continue;
+        pid_t pid = (pid_t)atoi(e->d_name + 9);
+        if (pid <= 0 || pid == getpid() || ecslocal_running(pid))
+            continue;
+        char dir[600];
+        snprintf(dir, sizeof(dir), "%s/%s", tmpdir, e->d_name);
+        sweep_root(dir);
+        n++;
+    }
+    closedir(d);
+    return n;
 }

@@ -40,6 +40,12 @@ void runtime_remove_all(void);
 /* Remove the whole runtime root (an in-memory server exiting). */
 void runtime_destroy(void);
 
+/* In-memory servers keep their files in <TMPDIR>/ecsl-run-<pid>.  One
+ * that was killed (kill -9) left its namespaces and files behind, and no
+ * restart can adopt them: remove what the dead ones left.  Returns how
+ * many it cleaned. */
+int runtime_sweep_orphans(const char *tmpdir);
+
 /* Read log lines of a container from *offset on; fn gets each complete
  * line (timestamp ms, stream 1/2, text without newline).  *offset moves
  * past what was read.  Returns the number of lines or -1. */
