@@ -150,19 +150,30 @@ int client_exec(const struct config *cfg, const char *task, const char *containe
         return 1;
     }
     char **env = container_env(pid);
-    if (enter(pid, 1) < 0) {
-        fprintf(stderr, "ecslocal: cannot enter the task's namespaces: %s (run as root)\n",
-                strerror(errno));
-        return 1;
-    }
-    /* A new pid namespace applies to children: fork to be inside it. */
+    /* Only the child joins the task: this process keeps its own /proc and
+     * namespaces (a sanitizer's exit-time checks need them).  A new pid
+     * namespace applies to children, so the child forks once more. */
     pid_t child = fork();
     if (child < 0)
         return 1;
     if (child == 0) {
-        execvpe(argv[0], argv, env ? env : (char *[]){ NULL });
-        fprintf(stderr, "ecslocal: %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+        if (enter(pid, 1) < 0) {
+            fprintf(stderr, "ecslocal: cannot enter the task's namespaces: %s (run as root)\n",
+                    strerror(errno));
+            _exit(126);
+        }
+        pid_t inner = fork();
+        if (inner < 0)
+            _exit(126);
+        if (inner == 0) {
+            execvpe(argv[0], argv, env ? env : (char *[]){ NULL });
+            fprintf(stderr, "ecslocal: %s: %s\n", argv[0], strerror(errno));
+            _exit(127);
+        }
+        int st;
+        while (waitpid(inner, &st, 0) < 0 && errno == EINTR)
+            ;
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
     }
     int status;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR)

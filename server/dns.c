@@ -52,7 +52,7 @@ struct ip_search {
     uint32_t ip;
     const struct view *v;
     int found;
-    char name[128];
+    char region[32];            /* of the ENI found */
 };
 
 static int eni_has_ip(json_t *eni, uint32_t ip)
@@ -83,6 +83,7 @@ static int match_eni(const struct scope *s, json_t *eni, const char *id, void *a
     if (!eni_has_ip(eni, q->ip))
         return 0;
     q->found = 1;
+    snprintf(q->region, sizeof(q->region), "%s", s->region);
     return 1;
 }
 
@@ -186,7 +187,7 @@ static int resolve(const struct view *v, const char *qname, ldns_rr_type type, l
         if (q.found) {
             rcode = LDNS_RCODE_NOERROR;
             if (type == LDNS_RR_TYPE_PTR || type == LDNS_RR_TYPE_ANY) {
-                const char *r = v->host ? "us-east-1" : v->region;
+                const char *r = q.region;
                 if (strcmp(r, "us-east-1") == 0)
                     snprintf(text, sizeof(text), "%s. %d IN PTR ip-%u-%u-%u-%u.ec2.internal.", name,
                              TTL, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);

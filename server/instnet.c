@@ -123,7 +123,10 @@ static int ensure_docker_bridge(int instfd, char *err, size_t errlen)
         if ((e = nl_bridge_create(&nl, DOCKER_BRIDGE)) < 0 && e != -EEXIST)
             goto fail;
         idx = nl_ifindex(&nl, DOCKER_BRIDGE);
-        if (idx < 0 || (e = nl_addr_add(&nl, idx, DOCKER_NET + 1, DOCKER_PREFIX)) < 0 ||
+        uint8_t mac[6];
+        vpcnet_stable_mac(DOCKER_BRIDGE, mac);
+        if (idx < 0 || (e = nl_link_set_mac(&nl, idx, mac)) < 0 ||
+            (e = nl_addr_add(&nl, idx, DOCKER_NET + 1, DOCKER_PREFIX)) < 0 ||
             (e = nl_link_up(&nl, idx)) < 0)
             goto fail;
         sysctl_in(instfd, "/proc/sys/net/ipv4/ip_forward", "1");

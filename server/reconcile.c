@@ -242,10 +242,12 @@ static void *loop(void *arg)
             if (ecs_scheduler_run(server.db, now) > 0)
                 reconcile_kick();
         }
-        /* The network first: a task's ENI plugs into its VPC's bridge. */
+        /* New tasks first, then the network they need (their ENIs are
+         * committed with them, so this sync sees them), then the tasks:
+         * a task never starts before its security groups apply. */
+        take_dirty();
         if (vpcnet_stale())
             vpcnet_sync();
-        take_dirty();
         step_tasks(now, tick);
         runtime_reap();
         if (tick)

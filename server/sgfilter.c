@@ -179,10 +179,24 @@ char *sgfilter_render(json_t *vpc, json_t *enis, json_t *rules)
         buf_free(&el);
         buf_adds(&b, "  }\n");
     }
+    /* Every address an ENI of the VPC holds: a packet from anywhere else
+     * (an ENI the table does not know yet) is dropped, not let through
+     * unchecked. */
+    struct buf all;
+    buf_init(&all, 16u << 20);
+    int first_all = 1;
+    json_array_foreach(mine, i, eni)
+        add_ips(&all, eni, &first_all);
+    buf_adds(&b, "  set enis {\n    type ipv4_addr\n");
+    if (all.data && all.len)
+        buf_printf(&b, "    elements = { %s }\n", all.data);
+    buf_adds(&b, "  }\n");
+    buf_free(&all);
     buf_adds(&b, "  chain forward {\n"
                  "    type filter hook forward priority filter; policy drop;\n"
                  "    ct state invalid drop\n"
-                 "    ct state related accept\n");
+                 "    ct state related accept\n"
+                 "    ct original ip saddr != @enis drop\n");
     for (int pass = 0; pass < 2; pass++) {
         struct buf map;
         buf_init(&map, 16u << 20);

@@ -734,13 +734,33 @@ void task_adopt(struct task_ref *t)
     json_t *rt = json_object_get(doc, "_rt");
     const char *netns = jstr(rt, "netns");
     t->shim = (pid_t)json_integer_value(json_object_get(rt, "shim_pid"));
-    if (netns && netns_exists(netns) && !jstreq(rt, "phase", "gone")) {
-        char err[256];
-        int fd = netns_open(netns);
-        if (fd >= 0 && listeners_add(t->id, fd, METADATA_IP, 80, err, sizeof(err)) < 0)
-            log_warn("task %s: cannot reopen its metadata endpoint: %s", t->id, err);
-        if (fd >= 0)
-            close(fd);
+    if (!jstreq(rt, "phase", "gone")) {
+        /* The daemon's listeners died with it: reopen the metadata
+         * endpoint in the task's namespace, each of its bridge-mode
+         * containers', or (host mode) its instance's. */
+        json_t *names = json_object();
+        if (netns)
+            json_object_set_new(names, "", json_string(netns));
+        const char *cname;
+        json_t *ns;
+        json_object_foreach(json_object_get(rt, "container_netns"), cname, ns)
+            json_object_set(names, cname, ns);
+        json_object_foreach(names, cname, ns) {
+            char err[256];
+            const char *name = json_string_value(ns);
+            int fd = name && netns_exists(name) ? netns_open(name) : -1;
+            if (fd >= 0 && listeners_add(t->id, fd, METADATA_IP, 80, err, sizeof(err)) < 0)
+                log_warn("task %s: cannot reopen its metadata endpoint: %s", t->id, err);
+            if (fd >= 0)
+                close(fd);
+        }
+        json_decref(names);
+        const char *ci = jstr(doc, "containerInstanceArn");
+        if (jstr(rt, "instance_netns") && ci) {
+            char name[64], err[256];
+            if (instnet_instance(&s, ci, name, sizeof(name), err, sizeof(err)) < 0)
+                log_warn("task %s: cannot reopen its instance's metadata endpoint: %s", t->id, err);
+        }
     }
     if (jstreq(rt, "phase", "ready")) {
         /* A daemon killed between starting the supervisor and recording

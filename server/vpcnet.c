@@ -76,6 +76,20 @@ static void veth_names(const char *eni_id, char *vpc_side, char *peer, size_t le
     snprintf(peer, len, "ecsl-p%s", h);
 }
 
+/* A locally administered MAC derived from an id (FNV-1a), stable across
+ * restarts. */
+void vpcnet_stable_mac(const char *id, uint8_t mac[6])
+{
+    unsigned long long h = 1469598103934665603ULL;
+    for (const char *p = id ? id : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    mac[0] = 0x02;
+    for (int i = 1; i < 6; i++)
+        mac[i] = (uint8_t)(h >> (8 * i));
+}
+
+#define stable_mac vpcnet_stable_mac
+
 /* ---- ownership markers ---- */
 
 static void marker_path(const char *name, char *out, size_t len)
@@ -250,6 +264,14 @@ static int ensure_bridge(int vpcfd, json_t *subnet, char *err, size_t errlen)
             rc = idx;
             goto fail;
         }
+        /* A MAC of its own: a bridge otherwise takes the lowest of its
+         * ports' and changes it as ENIs come and go, and every task's ARP
+         * entry for its gateway goes stale (the ECS bridge plugin does the
+         * same for this reason). */
+        uint8_t mac[6];
+        stable_mac(jstr(subnet, "SubnetId"), mac);
+        if ((rc = nl_link_set_mac(&nl, idx, mac)) < 0)
+            goto fail;
         /* The gateway; and answer ARP for the isolated ports. */
         if ((rc = nl_addr_add(&nl, idx, cidr.base + 1, cidr.prefix)) < 0 ||
             (rc = nl_link_up(&nl, idx)) < 0)
@@ -418,6 +440,10 @@ static void plug_instance(json_t *inst, json_t *enis, json_t *desired)
     json_array_foreach(enis, i, eni) {
         json_t *att = json_object_get(eni, "Attachment");
         if (!same_scope(eni, inst) || !jstr(att, "InstanceId") || strcmp(jstr(att, "InstanceId"), iid) != 0)
+            continue;
+        /* A task's ENI (requester-managed) is attached to the instance in
+         * EC2's books but plugged into the task's own namespace. */
+        if (json_is_true(json_object_get(eni, "RequesterManaged")))
             continue;
         long long dev = json_integer_value(json_object_get(att, "DeviceIndex"));
         char ifname[16];

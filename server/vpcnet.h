@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct scope;
 
@@ -54,6 +55,9 @@ void vpcnet_unplug(const struct scope *s, const char *vpc_id, const char *eni_id
 /* The namespace names ecslocal uses. */
 void vpcnet_vpc_netns(const char *vpc_id, char *out, size_t len);
 void vpcnet_instance_netns(const char *instance_id, char *out, size_t len);
+
+/* A locally administered MAC derived from id, the same every time. */
+void vpcnet_stable_mac(const char *id, uint8_t mac[6]);
 
 /* Remember or forget that a namespace is ours (marker files). */
 void vpcnet_own(const char *name);

@@ -137,6 +137,15 @@ e2e() {
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SANLOG/ubsan" \
         timeout --kill-after=30 "$E2E_TIMEOUT" \
         tests/e2e/run.sh --durations=10 ${PYTEST_ARGS:-} || rc=1
+    # Last and alone: `ecslocal cleanup` after a kill -9 removes every
+    # ecslocal object on the machine, so nothing else may run meanwhile.
+    ECSLOCAL_EXCLUSIVE=1 \
+    ECSLOCAL_BIN="$BDIR/asan/ecslocal" \
+    ECSLOCAL_SANITIZER_LOG_DIR="$SANLOG" \
+    ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:log_path=$SANLOG/asan" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$SANLOG/ubsan" \
+        timeout --kill-after=30 300 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+        tests/e2e/test_host_safety.py -k cleanup_after_kill9 || rc=1
     sanitizer_reports || rc=1
     return "$rc"
 }
