@@ -134,6 +134,13 @@ static char **container_env(pid_t pid)
     return env;
 }
 
+static void free_env(char **env)
+{
+    for (size_t i = 0; env && env[i]; i++)
+        free(env[i]);
+    free(env);
+}
+
 int client_exec(const struct config *cfg, const char *task, const char *container,
                 int argc, char **argv)
 {
@@ -154,8 +161,10 @@ int client_exec(const struct config *cfg, const char *task, const char *containe
      * namespaces (a sanitizer's exit-time checks need them).  A new pid
      * namespace applies to children, so the child forks once more. */
     pid_t child = fork();
-    if (child < 0)
+    if (child < 0) {
+        free_env(env);
         return 1;
+    }
     if (child == 0) {
         if (enter(pid, 1) < 0) {
             fprintf(stderr, "ecslocal: cannot enter the task's namespaces: %s (run as root)\n",
@@ -175,6 +184,7 @@ int client_exec(const struct config *cfg, const char *task, const char *containe
             ;
         _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
     }
+    free_env(env);
     int status;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR)
         ;
