@@ -120,7 +120,7 @@ static int ensure_docker_bridge(int instfd, char *err, size_t errlen)
     }
     int idx = nl_ifindex(&nl, DOCKER_BRIDGE);
     if (idx < 0) {
-        if ((e = nl_bridge_create(&nl, DOCKER_BRIDGE)) < 0 && e != -EEXIST)
+        if ((e = nl_bridge_create(&nl, DOCKER_BRIDGE, 0)) < 0 && e != -EEXIST)
             goto fail;
         idx = nl_ifindex(&nl, DOCKER_BRIDGE);
         uint8_t mac[6];
@@ -169,7 +169,7 @@ static int plug_container(int instfd, int cfd, const char *veth, const char *pee
     int old = nl_ifindex(&inl, veth);
     if (old > 0)
         nl_link_delete(&inl, old);
-    if ((e = nl_veth_create(&inl, veth, peer, cfd)) < 0)
+    if ((e = nl_veth_create(&inl, veth, peer, cfd, 0)) < 0)
         goto fail;
     int vidx = nl_ifindex(&inl, veth), bidx = nl_ifindex(&inl, DOCKER_BRIDGE);
     if (vidx < 0 || bidx < 0 || (e = nl_link_set_master(&inl, vidx, bidx)) < 0 ||

@@ -237,21 +237,23 @@ int nl_link_delete(struct nl *nl, int ifindex)
     return transact(nl, nlh, NULL, NULL);
 }
 
-static int create_kind(struct nl *nl, const char *name, const char *kind)
+static int create_kind(struct nl *nl, const char *name, const char *kind, unsigned mtu)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct ifinfomsg *ifm;
     struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, &ifm);
     mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+    if (mtu)
+        mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
     struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
     mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
     mnl_attr_nest_end(nlh, info);
     return transact(nl, nlh, NULL, NULL);
 }
 
-int nl_bridge_create(struct nl *nl, const char *name)
+int nl_bridge_create(struct nl *nl, const char *name, unsigned mtu)
 {
-    return create_kind(nl, name, "bridge");
+    return create_kind(nl, name, "bridge", mtu);
 }
 
 int nl_bridge_port_isolate(struct nl *nl, int ifindex)
@@ -307,15 +309,18 @@ int nl_conntrack_flush(int nsfd)
 
 int nl_dummy_create(struct nl *nl, const char *name)
 {
-    return create_kind(nl, name, "dummy");
+    return create_kind(nl, name, "dummy", 0);
 }
 
-int nl_veth_create(struct nl *nl, const char *name, const char *peer, int peer_nsfd)
+int nl_veth_create(struct nl *nl, const char *name, const char *peer, int peer_nsfd,
+                   unsigned mtu)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct ifinfomsg *ifm;
     struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, &ifm);
     mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+    if (mtu)
+        mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
     struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
     mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
     struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -324,6 +329,8 @@ int nl_veth_create(struct nl *nl, const char *name, const char *peer, int peer_n
     memset(pifm, 0, sizeof(*pifm));
     pifm->ifi_family = AF_UNSPEC;
     mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+    if (mtu)
+        mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
     if (peer_nsfd >= 0)
         mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_nsfd);
     mnl_attr_nest_end(nlh, peer_attr);

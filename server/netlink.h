@@ -31,10 +31,11 @@ int nl_link_set_master(struct nl *nl, int ifindex, int master_ifindex);
 int nl_link_set_netns(struct nl *nl, int ifindex, int nsfd);
 int nl_link_rename(struct nl *nl, int ifindex, const char *name);
 
-/* A veth pair: name here, peer in peer_nsfd (-1: here too). */
+/* A veth pair: name here, peer in peer_nsfd (-1: here too); mtu 0 leaves
+ * the kernel's default. */
 int nl_veth_create(struct nl *nl, const char *name, const char *peer,
-                   int peer_nsfd);
-int nl_bridge_create(struct nl *nl, const char *name);
+                   int peer_nsfd, unsigned mtu);
+int nl_bridge_create(struct nl *nl, const char *name, unsigned mtu);
 /* Make a bridge port isolated: it only talks to the bridge itself, never
  * to other ports (everything between ENIs is routed, and so filtered). */
 int nl_bridge_port_isolate(struct nl *nl, int ifindex);

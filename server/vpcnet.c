@@ -23,6 +23,10 @@
 #include "sgfilter.h"
 #include "vpcnet.h"
 
+/* Inside a VPC, ENIs have jumbo frames: the ECS ENI plugin sets 9001 on
+ * every task's eth0, and so do EC2 instances' ENIs. */
+#define VPC_MTU 9001
+
 static const char *const watched[] = {
     "vpc", "subnet", "network-interface", "instance", "security-group",
     "security-group-rule",
@@ -256,7 +260,7 @@ static int ensure_bridge(int vpcfd, json_t *subnet, char *err, size_t errlen)
     }
     int idx = nl_ifindex(&nl, br);
     if (idx < 0) {
-        rc = nl_bridge_create(&nl, br);
+        rc = nl_bridge_create(&nl, br, VPC_MTU);
         if (rc < 0 && rc != -EEXIST)
             goto fail;
         idx = nl_ifindex(&nl, br);
@@ -331,7 +335,7 @@ int vpcnet_plug(const struct scope *s, json_t *eni, int nsfd, const char *ifname
     int old = nl_ifindex(&vnl, vside);
     if (old > 0)
         nl_link_delete(&vnl, old);
-    if ((e = nl_veth_create(&vnl, vside, peer, nsfd)) < 0) {
+    if ((e = nl_veth_create(&vnl, vside, peer, nsfd, VPC_MTU)) < 0) {
         snprintf(err, errlen, "creating veth %s: %s", vside, strerror(-e));
         goto out;
     }
