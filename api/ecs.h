@@ -152,6 +152,11 @@ int ecs_name_valid(const char *s, size_t max);
 json_t *ecs_cluster_get(struct call *c, const char *ref, int flags,
                         char *name, size_t len);
 
+/* The cluster the request's "cluster" member names must exist (and be
+ * ACTIVE unless flags has ECS_CLUSTER_ANY_STATUS): 0 with its name copied,
+ * or -1 with the error set, as ecs_cluster_get. */
+int ecs_request_cluster(struct call *c, int flags, char *name, size_t len);
+
 /* Only parse a cluster reference into its name; -1 with the error set. */
 int ecs_cluster_name(struct call *c, const char *ref, char *name, size_t len);
 

@@ -389,10 +389,8 @@ int ecs_create_capacity_provider(struct call *c)
             return call_error(c, "InvalidParameterException",
                               "A cluster must be specified for a capacity provider "
                               "with a managedInstancesProvider.");
-        json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), 0, owner, sizeof(owner));
-        if (!cl)
+        if (ecs_request_cluster(c, 0, owner, sizeof(owner)) < 0)
             return -1;
-        json_decref(cl);
     }
     json_t *tags = ecs_request_tags(c);
     if (!tags)

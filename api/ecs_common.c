@@ -336,6 +336,15 @@ json_t *ecs_cluster_get(struct call *c, const char *ref, int flags,
     return doc;
 }
 
+int ecs_request_cluster(struct call *c, int flags, char *name, size_t len)
+{
+    json_t *doc = ecs_cluster_get(c, in_str(c, "cluster"), flags, name, len);
+    if (!doc)
+        return -1;
+    json_decref(doc);
+    return 0;
+}
+
 /* ---- task definitions ---- */
 
 struct latest_active {

@@ -333,10 +333,8 @@ static json_t *auto_instance(struct call *c, const char *cluster)
 int ecs_register_container_instance(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), 0, cluster, sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, 0, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     json_t *ec2 = NULL;
     const char *doc = in_str(c, "instanceIdentityDocument");
     struct call ec2c = *c;
@@ -404,11 +402,8 @@ static json_t *find_instance_in(struct call *c, const char *cluster, const char 
 int ecs_describe_container_instances(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     json_t *refs = in_get(c, "containerInstances");
     if (json_array_size(refs) == 0)
         return call_error(c, "InvalidParameterException",
@@ -437,11 +432,8 @@ static int keep_instance(json_t *doc, void *arg)
 int ecs_list_container_instances(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     if (in_str(c, "filter"))
         return call_error(c, "InvalidParameterException",
                           "The cluster query language filter is not emulated by ecslocal.");
@@ -453,11 +445,8 @@ int ecs_list_container_instances(struct call *c)
 int ecs_deregister_container_instance(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     json_t *inst = find_instance(c, in_str(c, "containerInstance"));
     if (!inst || !instance_in_cluster(inst, cluster)) {
         json_decref(inst);
@@ -500,10 +489,8 @@ int ecs_update_container_instances_state(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
     const char *status = in_str(c, "status");
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), 0, cluster, sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, 0, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     if (strcmp(status, "ACTIVE") != 0 && strcmp(status, "DRAINING") != 0)
         return call_error(c, "InvalidParameterException",
                           "Container instances can only be set to ACTIVE or DRAINING.");

@@ -372,11 +372,8 @@ int ecs_describe_services(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
     json_t *refs = in_get(c, "services");
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     if (json_array_size(refs) == 0)
         return call_error(c, "InvalidParameterException", "Services cannot be empty.");
     if (json_array_size(refs) > 10)
@@ -419,11 +416,8 @@ static int list_services(struct call *c, const char *cluster, const char *ns)
 int ecs_list_services(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     return list_services(c, cluster, NULL);
 }
 
@@ -561,11 +555,8 @@ out:
 int ecs_delete_service(struct call *c)
 {
     char cluster[ECS_NAME_MAX], id[2 * ECS_NAME_MAX];
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     json_t *svc = find_service(c, cluster, in_str(c, "service"));
     if (!svc || strcmp(svc_status(svc), "INACTIVE") == 0) {
         json_decref(svc);

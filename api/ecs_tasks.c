@@ -627,11 +627,8 @@ static json_t *find_task(struct call *c, const char *cluster, const char *ref)
 int ecs_stop_task(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     json_t *task = find_task(c, cluster, in_str(c, "task"));
     if (!task)
         return call_error(c, "InvalidParameterException", "The referenced task was not found.");
@@ -648,11 +645,8 @@ int ecs_describe_tasks(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
     json_t *refs = in_get(c, "tasks");
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     if (json_array_size(refs) == 0)
         return call_error(c, "InvalidParameterException", "Tasks cannot be empty.");
     if (json_array_size(refs) > 100)
@@ -700,11 +694,8 @@ static int keep_task(json_t *doc, void *arg)
 int ecs_list_tasks(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
-    json_t *cl = ecs_cluster_get(c, in_str(c, "cluster"), ECS_CLUSTER_ANY_STATUS, cluster,
-                                 sizeof(cluster));
-    if (!cl)
+    if (ecs_request_cluster(c, ECS_CLUSTER_ANY_STATUS, cluster, sizeof(cluster)) < 0)
         return -1;
-    json_decref(cl);
     if (in_str(c, "family") && in_str(c, "serviceName"))
         return call_error(c, "InvalidParameterException",
                           "The family and serviceName parameters cannot be specified together.");
