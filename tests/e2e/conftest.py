@@ -224,3 +224,30 @@ def aws(server):
 def error_code(excinfo):
     """The AWS error code of a botocore ClientError."""
     return excinfo.value.response["Error"]["Code"]
+
+
+def wait_for(fn, timeout=120, interval=0.1, what="condition"):
+    """Poll fn until it returns something truthy; return that."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+def processes_with(marker):
+    """pids (sorted) of the processes whose command line contains marker."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if marker.encode() in f.read():
+                    pids.append(int(pid))
+        except OSError:
+            pass
+    return sorted(pids)

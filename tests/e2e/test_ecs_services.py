@@ -17,39 +17,13 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_code
+from conftest import error_code, processes_with, wait_for
 
 TIMEOUT = 120
 DEPLOYMENT_ID = re.compile(r"^ecs-svc/\d{19}$")
 
 
 # ---- helpers (test_ecs_instances.py uses them too) ----
-
-def wait_for(fn, timeout=TIMEOUT, interval=0.1, what="condition"):
-    """Poll fn until it returns something truthy; return that."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
-
-
-def processes_with(marker):
-    """pids of the processes whose command line contains marker."""
-    pids = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                if marker.encode() in f.read():
-                    pids.append(int(pid))
-        except OSError:
-            pass
-    return sorted(pids)
 
 
 def sleeper(marker):

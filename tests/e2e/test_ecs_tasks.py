@@ -3,40 +3,12 @@ health checks, metadata, calls back into ecslocal, stop, recovery."""
 import json
 import os
 import subprocess
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import BIN, error_code
-
-
-def wait_for(fn, timeout=60, interval=0.1, what="condition"):
-    """Poll fn until it returns something truthy; return that."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
-
-
-def processes_with(marker):
-    """pids whose command line contains marker."""
-    pids = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                if marker.encode() in f.read():
-                    pids.append(int(pid))
-        except OSError:
-            pass
-    return pids
+from conftest import BIN, error_code, processes_with, wait_for
 
 
 def register(ecs, family, containers, **kw):

@@ -22,13 +22,12 @@ import re
 import socket
 import struct
 import subprocess
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import BIN, error_code, free_port
+from conftest import BIN, error_code, free_port, wait_for
 
 # A web server answering every GET with a token (its first argument), so a
 # client's output says which server it reached.  HTTP/1.1 keep-alive, for
@@ -79,18 +78,6 @@ while True:
 # curl's exit code when the connection timed out: what a security group's
 # silent drop looks like from the client.
 CURL_TIMEOUT = 28
-
-
-def wait_for(fn, timeout=60, interval=0.1, what="condition"):
-    """Poll fn until it returns something truthy; return that."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 def token():
@@ -489,6 +476,8 @@ def test_task_eni_is_real_and_goes_away_with_the_task(net, vpc, server):
     assert " %s/24 " % ip in p.stdout, p.stdout
     p = ecslocal_exec(server, arn, "ip", "-o", "link", "show", "dev", "eth0")
     assert "link/ether %s " % eni["MacAddress"] in p.stdout, p.stdout
+    # Jumbo frames, as the ECS ENI plugin configures a task's eth0.
+    assert " mtu 9001 " in p.stdout, p.stdout
     # Its default route goes through the subnet's gateway (base + 1).
     p = ecslocal_exec(server, arn, "ip", "-4", "route", "show", "default")
     assert p.stdout.split()[:3] == ["default", "via", "10.0.1.1"], p.stdout
@@ -760,7 +749,7 @@ def test_exec_exits_with_its_commands_status(net, vpc, server):
                           env=dict(os.environ, ASAN_OPTIONS=":".join(options)), timeout=20)
     except subprocess.TimeoutExpired:
         pytest.fail("ecslocal exec did not exit after its command did")
-    assert (p.returncode, p.stdout) == (3, "out\n")
+    assert (p.returncode, p.stdout) == (3, "out\n"), p.stderr[-3000:]
 
 
 def test_port_forward_reaches_the_tasks_port(net, vpc, server):
