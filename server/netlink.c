@@ -7,6 +7,7 @@
 #include <linux/if.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/rtnetlink.h>
@@ -120,24 +121,31 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
     return MNL_CB_OK;
 }
 
-static int dump_links(struct nl *nl, struct find_link *f)
+/* Send a dump request (built in req) and run cb on every answer. */
+static int dump(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *arg)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct ifinfomsg *ifm;
-    struct nlmsghdr *nlh = link_msg(buf, RTM_GETLINK, NLM_F_DUMP, 0, &ifm);
-    nlh->nlmsg_seq = ++nl->seq;
-    if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+    req->nlmsg_seq = ++nl->seq;
+    if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
         return -errno;
     for (;;) {
         ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
         if (n < 0)
             return -errno;
-        int rc = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, on_link, f);
+        int rc = mnl_cb_run(buf, (size_t)n, req->nlmsg_seq, nl->portid, cb, arg);
         if (rc == MNL_CB_ERROR)
             return -errno;
         if (rc == MNL_CB_STOP)
             return 0;
     }
+}
+
+static int dump_links(struct nl *nl, struct find_link *f)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct ifinfomsg *ifm;
+    struct nlmsghdr *nlh = link_msg(buf, RTM_GETLINK, NLM_F_DUMP, 0, &ifm);
+    return dump(nl, nlh, on_link, f);
 }
 
 int nl_ifindex(struct nl *nl, const char *name)
@@ -387,6 +395,84 @@ int nl_route_add(struct nl *nl, uint32_t dst, int prefix, uint32_t gw, int ifind
         mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(gw));
     mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
     return transact(nl, nlh, NULL, NULL);
+}
+
+/* ---- neighbours ---- */
+
+static struct nlmsghdr *neigh_msg(char *buf, int type, int flags, int ifindex, uint32_t ip)
+{
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = (uint16_t)type;
+    nlh->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+    struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+    ndm->ndm_family = AF_INET;
+    ndm->ndm_ifindex = ifindex;
+    ndm->ndm_state = NUD_PERMANENT;
+    if (ip)
+        mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
+    return nlh;
+}
+
+int nl_neigh_set(struct nl *nl, int ifindex, uint32_t ip, const uint8_t mac[6])
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct nlmsghdr *nlh = neigh_msg(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
+                                     ifindex, ip);
+    mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+    return transact(nl, nlh, NULL, NULL);
+}
+
+int nl_neigh_del(struct nl *nl, int ifindex, uint32_t ip)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    int rc = transact(nl, neigh_msg(buf, RTM_DELNEIGH, 0, ifindex, ip), NULL, NULL);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+struct neigh_walk {
+    int (*fn)(int ifindex, uint32_t ip, const uint8_t mac[6], void *arg);
+    void *arg;
+    int stop;
+};
+
+static int neigh_attr(const struct nlattr *attr, void *data)
+{
+    const struct nlattr **tb = data;
+    if (mnl_attr_type_valid(attr, NDA_MAX) >= 0)
+        tb[mnl_attr_get_type(attr)] = attr;
+    return MNL_CB_OK;
+}
+
+static int on_neigh(const struct nlmsghdr *nlh, void *data)
+{
+    struct neigh_walk *w = data;
+    struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+    const struct nlattr *tb[NDA_MAX + 1] = { 0 };
+    if (w->stop || ndm->ndm_family != AF_INET || !(ndm->ndm_state & NUD_PERMANENT))
+        return MNL_CB_OK;
+    mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr, tb);
+    if (!tb[NDA_DST] || mnl_attr_get_payload_len(tb[NDA_DST]) != 4 || !tb[NDA_LLADDR] ||
+        mnl_attr_get_payload_len(tb[NDA_LLADDR]) != 6)
+        return MNL_CB_OK;
+    uint32_t ip = ntohl(mnl_attr_get_u32(tb[NDA_DST]));
+    if (w->fn(ndm->ndm_ifindex, ip, mnl_attr_get_payload(tb[NDA_LLADDR]), w->arg))
+        w->stop = 1;
+    return MNL_CB_OK;
+}
+
+int nl_neigh_each_permanent(struct nl *nl,
+                            int (*fn)(int ifindex, uint32_t ip, const uint8_t mac[6],
+                                      void *arg),
+                            void *arg)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct neigh_walk w = { fn, arg, 0 };
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = RTM_GETNEIGH;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+    ndm->ndm_family = AF_INET;
+    return dump(nl, nlh, on_neigh, &w);
 }
 
 int mac_parse(const char *text, uint8_t mac[6])

@@ -50,6 +50,17 @@ int nl_addr_del(struct nl *nl, int ifindex, uint32_t ip, int prefix);
 int nl_route_add(struct nl *nl, uint32_t dst, int prefix, uint32_t gw,
                  int ifindex);
 
+/* Permanent IPv4 neighbour entries (ip -> mac on ifindex): the VPC router
+ * knows every ENI's MAC, as AWS's mapping service does, so no packet
+ * waits for ARP. */
+int nl_neigh_set(struct nl *nl, int ifindex, uint32_t ip, const uint8_t mac[6]);
+int nl_neigh_del(struct nl *nl, int ifindex, uint32_t ip);
+/* Call fn for every permanent IPv4 entry; stops when fn returns non-zero. */
+int nl_neigh_each_permanent(struct nl *nl,
+                            int (*fn)(int ifindex, uint32_t ip, const uint8_t mac[6],
+                                      void *arg),
+                            void *arg);
+
 /* Call fn for every link (name, ifindex); stops when fn returns non-zero. */
 int nl_link_each(struct nl *nl, int (*fn)(const char *name, int ifindex,
                                           void *arg), void *arg);

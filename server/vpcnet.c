@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -284,6 +285,11 @@ static int ensure_bridge(int vpcfd, json_t *subnet, char *err, size_t errlen)
         sysctl_in(vpcfd, path, "1");
         snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/send_redirects", br);
         sysctl_in(vpcfd, path, "0");
+        /* The kernel holds each proxy ARP answer back a random 0-800 ms
+         * (proxy_delay); a task's first packet to a neighbour in its
+         * subnet would wait that long. */
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay", br);
+        sysctl_in(vpcfd, path, "0");
     }
     nl_close(&nl);
     return 0;
@@ -511,6 +517,104 @@ static void prune_links(json_t *vpc, json_t *enis)
     close(fd);
 }
 
+/* ---- neighbours ---- */
+
+struct neigh_sync {
+    json_t *want;                 /* "ifindex/ip" -> "mac", of every ENI */
+    struct { int ifindex; uint32_t ip; } *drop;
+    size_t ndrop, cap;
+};
+
+static void neigh_key(int ifindex, uint32_t ip, char *out, size_t len)
+{
+    snprintf(out, len, "%d/%u", ifindex, ip);
+}
+
+/* During the dump: entries already right are taken off the wanted list,
+ * the rest are remembered for deletion (a socket that is dumping cannot
+ * also be asked to change anything). */
+static int note_neigh(int ifindex, uint32_t ip, const uint8_t mac[6], void *arg)
+{
+    struct neigh_sync *ns = arg;
+    char key[32], text[18];
+    neigh_key(ifindex, ip, key, sizeof(key));
+    snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+             mac[3], mac[4], mac[5]);
+    const char *want = json_string_value(json_object_get(ns->want, key));
+    if (want && strcasecmp(want, text) == 0) {
+        json_object_del(ns->want, key);
+        return 0;
+    }
+    if (!want) {
+        if (ns->ndrop == ns->cap) {
+            size_t cap = ns->cap ? 2 * ns->cap : 16;
+            void *p = realloc(ns->drop, cap * sizeof(*ns->drop));
+            if (!p)
+                return 1;
+            ns->drop = p;
+            ns->cap = cap;
+        }
+        ns->drop[ns->ndrop].ifindex = ifindex;
+        ns->drop[ns->ndrop++].ip = ip;
+    }
+    return 0;
+}
+
+/* The router of a VPC knows the MAC of every ENI of the VPC before any of
+ * them comes up: a packet for a task that is still starting waits in no
+ * ARP queue (the kernel would ask again only after a second) and reaches
+ * it the moment its link is up. */
+static void sync_neighbours(int vpcfd, json_t *vpc, json_t *enis)
+{
+    struct nl nl;
+    if (nl_open(&nl, vpcfd) < 0)
+        return;
+    struct neigh_sync ns = { json_object(), NULL, 0, 0 };
+    json_t *bridges = json_object();         /* subnet id -> ifindex */
+    size_t i, j;
+    json_t *eni, *a;
+    json_array_foreach(enis, i, eni) {
+        const char *subnet = jstr(eni, "SubnetId"), *mac = jstr(eni, "MacAddress");
+        if (!same_scope(eni, vpc) || !subnet || !mac || !jstr(eni, "VpcId") ||
+            strcmp(jstr(eni, "VpcId"), jstr(vpc, "VpcId")) != 0)
+            continue;
+        json_t *known = json_object_get(bridges, subnet);
+        if (!known) {
+            char br[32];
+            bridge_name(subnet, br, sizeof(br));
+            known = json_integer(nl_ifindex(&nl, br));
+            json_object_set_new(bridges, subnet, known);
+        }
+        int bidx = (int)json_integer_value(known);
+        if (bidx <= 0)
+            continue;
+        json_array_foreach(json_object_get(eni, "PrivateIpAddresses"), j, a) {
+            uint32_t ip;
+            char key[32];
+            if (ip_parse(jstr(a, "PrivateIpAddress") ? jstr(a, "PrivateIpAddress") : "", &ip) < 0)
+                continue;
+            neigh_key(bidx, ip, key, sizeof(key));
+            json_object_set_new(ns.want, key, json_string(mac));
+        }
+    }
+    nl_neigh_each_permanent(&nl, note_neigh, &ns);
+    for (size_t k = 0; k < ns.ndrop; k++)
+        nl_neigh_del(&nl, ns.drop[k].ifindex, ns.drop[k].ip);
+    const char *key;
+    json_t *mac;
+    json_object_foreach(ns.want, key, mac) {
+        int ifindex;
+        uint32_t ip;
+        uint8_t m[6];
+        if (sscanf(key, "%d/%u", &ifindex, &ip) == 2 && mac_parse(json_string_value(mac), m) == 0)
+            nl_neigh_set(&nl, ifindex, ip, m);
+    }
+    free(ns.drop);
+    json_decref(ns.want);
+    json_decref(bridges);
+    nl_close(&nl);
+}
+
 /* Remove our VPC and instance namespaces that are no longer wanted. */
 static void prune_namespaces(json_t *desired)
 {
@@ -596,6 +700,7 @@ int vpcnet_sync(void)
         vpcnet_vpc_netns(jstr(vpc, "VpcId"), name, sizeof(name));
         int fd = netns_open(name);
         if (fd >= 0) {
+            sync_neighbours(fd, vpc, st.enis);
             if (sgfilter_apply(fd, vpc, st.enis, st.rules, err, sizeof(err)) < 0) {
                 log_warn("network: security groups of %s: %s", jstr(vpc, "VpcId"), err);
                 rc = -1;

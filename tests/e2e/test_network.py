@@ -483,6 +483,9 @@ def test_task_eni_is_real_and_goes_away_with_the_task(net, vpc, server):
     assert p.stdout.split()[:3] == ["default", "via", "10.0.1.1"], p.stdout
     assert task_netns(arn) in netns_names()
     assert eni_veth(eni_id) in links_in(vpc_netns(vpc["id"]))
+    # The VPC router knows the ENI's MAC without asking (no ARP wait for a
+    # task's first packets), and forgets it with the ENI.
+    assert router_neighbour(vpc["id"], ip) == "%s PERMANENT" % eni["MacAddress"]
 
     stopped = net.stop(arn)
     assert stopped["attachments"][0]["status"] == "DELETED"
@@ -491,6 +494,8 @@ def test_task_eni_is_real_and_goes_away_with_the_task(net, vpc, server):
     assert error_code(e) == "InvalidNetworkInterfaceID.NotFound"
     assert task_netns(arn) not in netns_names()
     assert eni_veth(eni_id) not in links_in(vpc_netns(vpc["id"]))
+    wait_for(lambda: router_neighbour(vpc["id"], ip) is None, timeout=10,
+             what="the router to forget the ENI")
     # The address is free again: the next task gets it.
     nxt = net.run([web_container("web", token())], subnets=[vpc["a"]])
     assert ip_of(nxt) == ip
@@ -502,6 +507,14 @@ def test_stopped_tasks_address_no_longer_answers(net, vpc):
     code, out = net.result(net.client(curl("http://%s:8080/" % ip_of(web), timeout=2),
                                       subnets=[vpc["b"]]))
     assert code != 0 and tok not in out, out
+
+
+def router_neighbour(vpc_id, ip):
+    """'MAC STATE' of the VPC router's permanent neighbour entry for ip."""
+    out = subprocess.run(["ip", "-n", vpc_netns(vpc_id), "neigh", "show", ip, "nud",
+                          "permanent"], capture_output=True, text=True).stdout
+    m = re.search(r"lladdr ([0-9a-f:]{17}) (\w+)", out)
+    return "%s %s" % (m.group(1), m.group(2)) if m else None
 
 
 def link_mac(netns, ifname):
