@@ -36,21 +36,6 @@ static int same_scope(json_t *a, json_t *b)
     return aa && ab && ra && rb && strcmp(aa, ab) == 0 && strcmp(ra, rb) == 0;
 }
 
-/* The ENI's addresses, as nft elements ("a, b"). */
-static void add_ips(struct buf *b, json_t *eni, int *first)
-{
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(eni, "PrivateIpAddresses"), i, a) {
-        const char *ip = jstr(a, "PrivateIpAddress");
-        uint32_t v;
-        if (!ip || ip_parse(ip, &v) < 0)
-            continue;
-        buf_printf(b, "%s%s", *first ? "" : ", ", ip);
-        *first = 0;
-    }
-}
-
 static int eni_has_group(json_t *eni, const char *group)
 {
     size_t i;
@@ -122,12 +107,22 @@ static int rule_match(struct buf *b, json_t *rule, int egress, json_t *groups_se
     return 1;
 }
 
-static void add_chain(struct buf *b, json_t *eni, json_t *rules, int egress,
-                      json_t *groups_seen)
+/* ---- the desired table, as data ----
+ *
+ * {"sets":  {"enis": {ip: true}, "g_<group>": {ip: true}},
+ *  "chains": {"o_<eni>": "rules", "i_<eni>": "rules"},
+ *  "maps":  {"out_of": {ip: "o_<eni>"}, "in_of": {ip: "i_<eni>"}}}
+ *
+ * The base chain is fixed and only looks things up in the sets and maps,
+ * so an ENI that comes or goes changes elements and two small chains of
+ * its own, never the rules of anything else. */
+
+/* The body of an ENI's egress (o_) or ingress (i_) chain. */
+static char *chain_body(json_t *eni, json_t *rules, int egress, json_t *groups_seen)
 {
     const char *verdict = egress ? "return" : "accept";
-    buf_printf(b, "  chain %s_%s {\n", egress ? "o" : "i",
-               hexpart(jstr(eni, "NetworkInterfaceId")));
+    struct buf b;
+    buf_init(&b, 16u << 20);
     size_t i;
     json_t *r;
     json_array_foreach(rules, i, r) {
@@ -137,96 +132,239 @@ static void add_chain(struct buf *b, json_t *eni, json_t *rules, int egress,
         struct buf line;
         buf_init(&line, 4096);
         if (rule_match(&line, r, egress, groups_seen))
-            buf_printf(b, "    %s%s\n", line.data ? line.data : "", verdict);
+            buf_printf(&b, "    %s%s\n", line.data ? line.data : "", verdict);
         buf_free(&line);
     }
-    buf_adds(b, "    drop\n  }\n");
+    buf_adds(&b, "    drop\n");
+    return buf_take(&b, NULL);
 }
 
-char *sgfilter_render(json_t *vpc, json_t *enis, json_t *rules)
+static void set_add_ips(json_t *set, json_t *eni)
 {
-    struct buf b;
-    buf_init(&b, 64u << 20);
-    json_t *groups_seen = json_object();
-    json_t *mine = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(eni, "PrivateIpAddresses"), i, a) {
+        uint32_t v;
+        const char *ip = jstr(a, "PrivateIpAddress");
+        if (ip && ip_parse(ip, &v) == 0)
+            json_object_set_new(set, ip, json_true());
+    }
+}
+
+static json_t *desired_table(json_t *vpc, json_t *enis, json_t *rules)
+{
+    json_t *sets = json_object(), *chains = json_object(), *maps = json_object();
+    json_t *all = json_object(), *out_of = json_object(), *in_of = json_object();
+    json_t *groups_seen = json_object(), *mine = json_array();
     size_t i;
     json_t *eni;
     json_array_foreach(enis, i, eni)
         if (in_vpc(eni, vpc) && json_array_size(json_object_get(eni, "PrivateIpAddresses")))
             json_array_append(mine, eni);
-
-    struct buf chains;
-    buf_init(&chains, 64u << 20);
     json_array_foreach(mine, i, eni) {
-        add_chain(&chains, eni, rules, 1, groups_seen);
-        add_chain(&chains, eni, rules, 0, groups_seen);
+        const char *hex = hexpart(jstr(eni, "NetworkInterfaceId"));
+        char oname[64], iname[64];
+        snprintf(oname, sizeof(oname), "o_%s", hex);
+        snprintf(iname, sizeof(iname), "i_%s", hex);
+        char *body = chain_body(eni, rules, 1, groups_seen);
+        json_object_set_new(chains, oname, json_string(body ? body : "    drop\n"));
+        free(body);
+        body = chain_body(eni, rules, 0, groups_seen);
+        json_object_set_new(chains, iname, json_string(body ? body : "    drop\n"));
+        free(body);
+        /* Every address an ENI of the VPC holds: a packet from anywhere
+         * else (an ENI the table does not know yet) is dropped, not let
+         * through unchecked. */
+        set_add_ips(all, eni);
+        json_t *a;
+        size_t k;
+        json_array_foreach(json_object_get(eni, "PrivateIpAddresses"), k, a) {
+            uint32_t v;
+            const char *ip = jstr(a, "PrivateIpAddress");
+            if (!ip || ip_parse(ip, &v) < 0)
+                continue;
+            json_object_set_new(out_of, ip, json_string(oname));
+            json_object_set_new(in_of, ip, json_string(iname));
+        }
     }
-
-    buf_adds(&b, "table inet ecsl-sg {\n");
-    /* Member sets of the groups rules refer to. */
+    json_object_set_new(sets, "enis", all);
+    /* Member sets of the groups that rules refer to. */
     const char *gid;
     json_t *unused;
     json_object_foreach(groups_seen, gid, unused) {
-        buf_printf(&b, "  set g_%s {\n    type ipv4_addr\n", hexpart(gid));
-        struct buf el;
-        buf_init(&el, 16u << 20);
-        int first = 1;
+        json_t *members = json_object();
         json_array_foreach(mine, i, eni)
             if (eni_has_group(eni, gid))
-                add_ips(&el, eni, &first);
-        if (el.data && el.len)
-            buf_printf(&b, "    elements = { %s }\n", el.data);
-        buf_free(&el);
-        buf_adds(&b, "  }\n");
+                set_add_ips(members, eni);
+        char name[64];
+        snprintf(name, sizeof(name), "g_%s", hexpart(gid));
+        json_object_set_new(sets, name, members);
     }
-    /* Every address an ENI of the VPC holds: a packet from anywhere else
-     * (an ENI the table does not know yet) is dropped, not let through
-     * unchecked. */
-    struct buf all;
-    buf_init(&all, 16u << 20);
-    int first_all = 1;
-    json_array_foreach(mine, i, eni)
-        add_ips(&all, eni, &first_all);
-    buf_adds(&b, "  set enis {\n    type ipv4_addr\n");
-    if (all.data && all.len)
-        buf_printf(&b, "    elements = { %s }\n", all.data);
-    buf_adds(&b, "  }\n");
-    buf_free(&all);
-    buf_adds(&b, "  chain forward {\n"
-                 "    type filter hook forward priority filter; policy drop;\n"
-                 "    ct state invalid drop\n"
-                 "    ct state related accept\n"
-                 "    ct original ip saddr != @enis drop\n");
-    for (int pass = 0; pass < 2; pass++) {
-        struct buf map;
-        buf_init(&map, 16u << 20);
-        int first = 1;
-        json_array_foreach(mine, i, eni) {
-            json_t *a;
-            size_t k;
-            json_array_foreach(json_object_get(eni, "PrivateIpAddresses"), k, a) {
-                const char *ip = jstr(a, "PrivateIpAddress");
-                uint32_t v;
-                if (!ip || ip_parse(ip, &v) < 0)
-                    continue;
-                buf_printf(&map, "%s%s : jump %s_%s", first ? "" : ", ", ip, pass ? "i" : "o",
-                           hexpart(jstr(eni, "NetworkInterfaceId")));
-                first = 0;
-            }
-        }
-        if (map.data && map.len)
-            buf_printf(&b, "    ct original ip %s vmap { %s }\n", pass ? "daddr" : "saddr",
-                       map.data);
-        buf_free(&map);
-    }
-    buf_adds(&b, "  }\n");
-    if (chains.data)
-        buf_adds(&b, chains.data);
-    buf_adds(&b, "}\n");
-    buf_free(&chains);
+    json_object_set_new(maps, "out_of", out_of);
+    json_object_set_new(maps, "in_of", in_of);
     json_decref(groups_seen);
     json_decref(mine);
+    return json_pack("{s:o, s:o, s:o}", "sets", sets, "chains", chains, "maps", maps);
+}
+
+/* "a, b, c" of an object's keys, or of "key : jump value" for a map. */
+static void elements(struct buf *b, json_t *obj, int map)
+{
+    const char *k;
+    json_t *v;
+    int first = 1;
+    json_object_foreach(obj, k, v) {
+        if (map)
+            buf_printf(b, "%s%s : jump %s", first ? "" : ", ", k, json_string_value(v));
+        else
+            buf_printf(b, "%s%s", first ? "" : ", ", k);
+        first = 0;
+    }
+}
+
+static void render_table(struct buf *b, json_t *t)
+{
+    const char *name;
+    json_t *v;
+    buf_adds(b, "table inet ecsl-sg {\n");
+    /* Sets first (chains match on them), chains before the maps that jump
+     * to them, the base chain last. */
+    json_object_foreach(json_object_get(t, "sets"), name, v) {
+        buf_printf(b, "  set %s {\n    type ipv4_addr\n", name);
+        if (json_object_size(v)) {
+            buf_adds(b, "    elements = { ");
+            elements(b, v, 0);
+            buf_adds(b, " }\n");
+        }
+        buf_adds(b, "  }\n");
+    }
+    json_object_foreach(json_object_get(t, "chains"), name, v)
+        buf_printf(b, "  chain %s {\n%s  }\n", name, json_string_value(v));
+    json_object_foreach(json_object_get(t, "maps"), name, v) {
+        buf_printf(b, "  map %s {\n    type ipv4_addr : verdict\n", name);
+        if (json_object_size(v)) {
+            buf_adds(b, "    elements = { ");
+            elements(b, v, 1);
+            buf_adds(b, " }\n");
+        }
+        buf_adds(b, "  }\n");
+    }
+    buf_adds(b, "  chain forward {\n"
+                "    type filter hook forward priority filter; policy drop;\n"
+                "    ct state invalid drop\n"
+                "    ct state related accept\n"
+                "    ct original ip saddr != @enis drop\n"
+                "    ct original ip saddr vmap @out_of\n"
+                "    ct original ip daddr vmap @in_of\n"
+                "  }\n"
+                "}\n");
+}
+
+char *sgfilter_render(json_t *vpc, json_t *enis, json_t *rules)
+{
+    json_t *t = desired_table(vpc, enis, rules);
+    struct buf b;
+    buf_init(&b, 64u << 20);
+    render_table(&b, t);
+    json_decref(t);
     return buf_take(&b, NULL);
+}
+
+/* ---- from what is applied to what is wanted, in one transaction ---- */
+
+/* Elements of want missing from (or different in) have: "a, b" or
+ * "a : jump x, ...". */
+static int missing(struct buf *b, json_t *want, json_t *have, int map)
+{
+    const char *k;
+    json_t *v;
+    int n = 0;
+    json_object_foreach(want, k, v) {
+        json_t *h = json_object_get(have, k);
+        if (h && (!map || json_equal(h, v)))
+            continue;
+        if (map)
+            buf_printf(b, "%s%s : jump %s", n ? ", " : "", k, json_string_value(v));
+        else
+            buf_printf(b, "%s%s", n ? ", " : "", k);
+        n++;
+    }
+    return n;
+}
+
+/* Elements of have that want lacks or maps elsewhere: "a, b". */
+static int stale(struct buf *b, json_t *have, json_t *want, int map)
+{
+    const char *k;
+    json_t *v;
+    int n = 0;
+    json_object_foreach(have, k, v) {
+        json_t *w = json_object_get(want, k);
+        if (w && (!map || json_equal(w, v)))
+            continue;
+        buf_printf(b, "%s%s", n ? ", " : "", k);
+        n++;
+    }
+    return n;
+}
+
+static void element_cmd(struct buf *b, const char *verb, const char *name, struct buf *el,
+                        int n)
+{
+    if (n)
+        buf_printf(b, "%s element inet ecsl-sg %s { %s }\n", verb, name, el->data);
+}
+
+static void render_delta(struct buf *b, json_t *have, json_t *want)
+{
+    json_t *hs = json_object_get(have, "sets"), *ws = json_object_get(want, "sets");
+    json_t *hc = json_object_get(have, "chains"), *wc = json_object_get(want, "chains");
+    json_t *hm = json_object_get(have, "maps"), *wm = json_object_get(want, "maps");
+    const char *name;
+    json_t *v;
+    /* New sets, and the members of every set. */
+    json_object_foreach(ws, name, v) {
+        json_t *old = json_object_get(hs, name);
+        if (!old)
+            buf_printf(b, "add set inet ecsl-sg %s { type ipv4_addr; }\n", name);
+        struct buf el;
+        buf_init(&el, 16u << 20);
+        if (old)
+            element_cmd(b, "delete", name, &el, stale(&el, old, v, 0));
+        buf_free(&el);
+        buf_init(&el, 16u << 20);
+        element_cmd(b, "add", name, &el, missing(&el, v, old, 0));
+        buf_free(&el);
+    }
+    /* Map entries that go or change, before their chains change. */
+    json_object_foreach(wm, name, v) {
+        struct buf el;
+        buf_init(&el, 16u << 20);
+        element_cmd(b, "delete", name, &el, stale(&el, json_object_get(hm, name), v, 1));
+        buf_free(&el);
+    }
+    /* New and changed chains. */
+    json_object_foreach(wc, name, v) {
+        json_t *old = json_object_get(hc, name);
+        if (old && json_equal(old, v))
+            continue;
+        if (old)
+            buf_printf(b, "flush chain inet ecsl-sg %s\n", name);
+        buf_printf(b, "table inet ecsl-sg {\n  chain %s {\n%s  }\n}\n", name, json_string_value(v));
+    }
+    json_object_foreach(wm, name, v) {
+        struct buf el;
+        buf_init(&el, 16u << 20);
+        element_cmd(b, "add", name, &el, missing(&el, v, json_object_get(hm, name), 1));
+        buf_free(&el);
+    }
+    /* What nothing refers to any more. */
+    json_object_foreach(hc, name, v)
+        if (!json_object_get(wc, name))
+            buf_printf(b, "delete chain inet ecsl-sg %s\n", name);
+    json_object_foreach(hs, name, v)
+        if (!json_object_get(ws, name))
+            buf_printf(b, "delete set inet ecsl-sg %s\n", name);
 }
 
 struct apply_args {
@@ -252,75 +390,61 @@ static int apply_in_ns(void *arg)
     return rc ? -1 : 0;
 }
 
-/* What was last applied in each VPC (by VPC id), so a sync that changes
- * nothing in a VPC costs no nftables transaction there.  Only the
- * reconciler thread calls sgfilter_apply. */
-#define APPLIED_MAX 1024
-static struct {
-    char vpc[128];
-    unsigned long long hash;
-} applied[APPLIED_MAX];
-static int napplied;
-
-static unsigned long long text_hash(const char *t)
+static int run_nft(int vpcfd, const char *text, char *err, size_t errlen)
 {
-    unsigned long long h = 1469598103934665603ULL;     /* FNV-1a */
-    for (; *t; t++)
-        h = (h ^ (unsigned char)*t) * 1099511628211ULL;
-    return h;
+    struct apply_args a = { text, err, errlen };
+    return netns_run(vpcfd, apply_in_ns, &a);
 }
 
-static int already_applied(const char *vpc, unsigned long long h, int remember)
-{
-    for (int i = 0; i < napplied; i++) {
-        if (strcmp(applied[i].vpc, vpc) != 0)
-            continue;
-        if (remember)
-            applied[i].hash = h;
-        return applied[i].hash == h;
-    }
-    if (remember && napplied < APPLIED_MAX) {
-        snprintf(applied[napplied].vpc, sizeof(applied[0].vpc), "%s", vpc);
-        applied[napplied++].hash = h;
-    }
-    return 0;
-}
+/* What was last applied in each VPC ("account/region/vpc" -> the desired
+ * table it was), so a sync sends only the difference, and nothing at all
+ * when nothing changed.  Only the reconciler thread calls sgfilter_*. */
+static json_t *applied;
 
 void sgfilter_forget(void)
 {
-    napplied = 0;
+    if (applied)
+        json_object_clear(applied);
 }
 
 int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *err,
                    size_t errlen)
 {
-    char *table = sgfilter_render(vpc, enis, rules);
-    if (!table) {
-        snprintf(err, errlen, "rendering the table failed");
+    if (!applied && !(applied = json_object())) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     char key[128];
     snprintf(key, sizeof(key), "%s/%s/%s", jstr(vpc, "_account") ? jstr(vpc, "_account") : "",
              jstr(vpc, "_region") ? jstr(vpc, "_region") : "", jstr(vpc, "VpcId") ? jstr(vpc, "VpcId") : "");
-    unsigned long long h = text_hash(table);
-    if (already_applied(key, h, 0)) {
-        free(table);
+    json_t *want = desired_table(vpc, enis, rules);
+    json_t *have = json_object_get(applied, key);
+    if (have && json_equal(have, want)) {
+        json_decref(want);
         return 0;
     }
-    /* One transaction: the old table goes and the new one comes at once. */
-    size_t len = strlen(table) + 128;
-    char *text = malloc(len);
-    if (!text) {
-        free(table);
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    struct buf text;
+    int rc = -1;
+    if (have) {
+        buf_init(&text, 64u << 20);
+        render_delta(&text, have, want);
+        rc = text.data ? run_nft(vpcfd, text.data, err, errlen) : 0;
+        buf_free(&text);
     }
-    snprintf(text, len, "table inet ecsl-sg\ndelete table inet ecsl-sg\n%s", table);
-    free(table);
-    struct apply_args a = { text, err, errlen };
-    int rc = netns_run(vpcfd, apply_in_ns, &a);
-    free(text);
+    if (rc < 0) {
+        /* First time here, or the kernel's table is not what was applied
+         * (someone changed it): the whole table, replaced at once. */
+        buf_init(&text, 64u << 20);
+        buf_adds(&text, "table inet ecsl-sg\ndelete table inet ecsl-sg\n");
+        render_table(&text, want);
+        rc = text.data ? run_nft(vpcfd, text.data, err, errlen) : -1;
+        buf_free(&text);
+    }
     if (rc == 0)
-        already_applied(key, h, 1);
+        json_object_set_new(applied, key, want);
+    else {
+        json_object_del(applied, key);
+        json_decref(want);
+    }
     return rc;
 }

@@ -10,6 +10,13 @@
  * egress rules of its source ENI's groups and the ingress rules of its
  * destination ENI's groups; source-group rules match the live set of the
  * addresses of that group's ENIs in the VPC.
+ *
+ * The base chain only looks up the packet's addresses in two verdict maps
+ * (address -> the ENI's egress or ingress chain) and a set of every ENI
+ * address, so an ENI that comes or goes is a few elements and two small
+ * chains: each sync sends the kernel only the difference from what it
+ * applied last, in one transaction, and the cost of starting a task does
+ * not grow with the number of tasks.
  */
 #ifndef ECSL_SGFILTER_H
 #define ECSL_SGFILTER_H
@@ -19,7 +26,9 @@
 
 /* Render the VPC's table from its ENIs and their groups' rules (documents
  * of every scope; only those of the VPC's are used) and apply it in the
- * namespace vpcfd, atomically.  0 or -1 with err. */
+ * namespace vpcfd, atomically: the difference from the last apply, or the
+ * whole table the first time (and when the difference is refused because
+ * the kernel's table is not what was applied).  0 or -1 with err. */
 int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *err,
                    size_t errlen);
 
