@@ -34,6 +34,7 @@ static const char *const watched[] = {
 };
 #define NWATCHED (sizeof(watched) / sizeof(watched[0]))
 static unsigned long seen[NWATCHED];
+static void forget_memo(void);
 static int synced_once;
 
 static const char *jstr(json_t *o, const char *k)
@@ -150,29 +151,71 @@ struct netstate {
     json_t *vpcs, *subnets, *enis, *instances, *rules;
 };
 
-static int collect(const struct scope *s, json_t *doc, const char *id, void *arg)
+/* Parsed documents of the last sync, by "type/account/region/id": a sync
+ * parses only what changed since, so its cost does not grow with the
+ * number of ENIs that stay as they were.  Only the reconciler thread
+ * syncs. */
+static json_t *doc_cache;
+
+struct collect_args {
+    const char *type;
+    json_t *out, *seen;
+};
+
+static int collect(const struct scope *s, const char *id, const char *body, size_t len,
+                   void *arg)
 {
-    (void)id;
-    json_object_set_new(doc, "_account", json_string(s->account));
-    json_object_set_new(doc, "_region", json_string(s->region));
-    json_array_append(arg, doc);
+    struct collect_args *c = arg;
+    char key[400];
+    snprintf(key, sizeof(key), "%s/%s/%s/%s", c->type, s->account, s->region, id);
+    json_t *hit = json_object_get(doc_cache, key);
+    json_t *doc = NULL;
+    if (hit && json_string_length(json_array_get(hit, 0)) == len &&
+        memcmp(json_string_value(json_array_get(hit, 0)), body, len) == 0) {
+        doc = json_array_get(hit, 1);
+    } else {
+        json_error_t e;
+        doc = json_loadb(body, len, 0, &e);
+        if (!doc) {
+            log_warn("network: unreadable %s %s: %s", c->type, id, e.text);
+            return 0;
+        }
+        json_object_set_new(doc, "_account", json_string(s->account));
+        json_object_set_new(doc, "_region", json_string(s->region));
+        json_object_set_new(doc_cache, key, json_pack("[s#,o]", body, len, doc));
+    }
+    json_array_append(c->out, doc);
+    json_object_set_new(c->seen, key, json_true());
     return 0;
 }
 
 static void read_state(struct netstate *st)
 {
+    if (!doc_cache)
+        doc_cache = json_object();
     st->vpcs = json_array();
     st->subnets = json_array();
     st->enis = json_array();
     st->instances = json_array();
     st->rules = json_array();
+    json_t *present = json_object();
+    struct { const char *type; json_t *out; } kinds[] = {
+        { "vpc", st->vpcs }, { "subnet", st->subnets }, { "network-interface", st->enis },
+        { "instance", st->instances }, { "security-group-rule", st->rules },
+    };
     db_lock(server.db);
-    store_each_all(server.db, "vpc", collect, st->vpcs);
-    store_each_all(server.db, "subnet", collect, st->subnets);
-    store_each_all(server.db, "network-interface", collect, st->enis);
-    store_each_all(server.db, "instance", collect, st->instances);
-    store_each_all(server.db, "security-group-rule", collect, st->rules);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        struct collect_args c = { kinds[i].type, kinds[i].out, present };
+        store_each_all_text(server.db, kinds[i].type, collect, &c);
+    }
     db_unlock(server.db);
+    /* Forget what is gone. */
+    const char *key;
+    json_t *v, *tmp;
+    json_object_foreach_safe(doc_cache, tmp, key, v)
+        if (!json_object_get(present, key))
+            json_object_del(doc_cache, key);
+    json_decref(present);
 }
 
 static void free_state(struct netstate *st)
@@ -221,6 +264,7 @@ static int ensure_vpc(json_t *vpc, char *err, size_t errlen)
     int rc = 0;
     if (fresh) {
         sgfilter_forget();
+        forget_memo();
         /* The VPC router: forwards between its subnets, never redirects
          * (an ENI's traffic goes back out the bridge it came from). */
         rc |= sysctl_in(fd, "/proc/sys/net/ipv4/ip_forward", "1");
@@ -484,7 +528,50 @@ static int note_link(const char *name, int ifindex, void *arg)
     return 0;
 }
 
-/* Delete the veths of ENIs that no longer exist. */
+/* What the last sync left in each VPC namespace ("account/region/vpc" ->
+ * {"links": {veth: true}, "neigh": {"ifindex/ip": mac}}), so the next one
+ * asks the kernel only about what changed.  Forgotten with the namespace
+ * and whenever the kernel refused something. */
+static json_t *memo;
+
+static json_t *vpc_memo(json_t *vpc, const char *what, json_t *replace)
+{
+    char key[128];
+    snprintf(key, sizeof(key), "%s/%s/%s", jstr(vpc, "_account") ? jstr(vpc, "_account") : "",
+             jstr(vpc, "_region") ? jstr(vpc, "_region") : "",
+             jstr(vpc, "VpcId") ? jstr(vpc, "VpcId") : "");
+    if (!memo)
+        memo = json_object();
+    json_t *m = json_object_get(memo, key);
+    if (!m) {
+        m = json_object();
+        json_object_set_new(memo, key, m);
+    }
+    if (replace)
+        json_object_set_new(m, what, replace);
+    json_t *v = json_object_get(m, what);
+    return json_is_object(v) ? v : NULL;
+}
+
+static void forget_memo(void)
+{
+    if (memo)
+        json_object_clear(memo);
+}
+
+/* Whether every key of old is still in now (nothing went away). */
+static int only_added(json_t *old, json_t *now)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(old, k, v)
+        if (!json_object_get(now, k))
+            return 0;
+    return 1;
+}
+
+/* Delete the veths of ENIs that no longer exist: a dump of the namespace's
+ * links, done only when an ENI went away since the last look. */
 static void prune_links(json_t *vpc, json_t *enis)
 {
     char vpcns[64];
@@ -503,8 +590,16 @@ static void prune_links(json_t *vpc, json_t *enis)
         veth_names(jstr(eni, "NetworkInterfaceId"), vside, peer, sizeof(vside));
         json_object_set_new(s.keep, vside, json_true());
     }
+    json_t *last = vpc_memo(vpc, "links", NULL);
+    if (last && only_added(last, s.keep)) {
+        vpc_memo(vpc, "links", json_incref(s.keep));
+        json_decref(s.keep);
+        close(fd);
+        return;
+    }
     struct nl nl;
     if (nl_open(&nl, fd) == 0) {
+        vpc_memo(vpc, "links", json_incref(s.keep));
         nl_link_each(&nl, note_link, &s);
         for (int k = 0; k < s.n; k++) {
             int idx = nl_ifindex(&nl, s.names[k]);
@@ -530,6 +625,21 @@ static void neigh_key(int ifindex, uint32_t ip, char *out, size_t len)
     snprintf(out, len, "%d/%u", ifindex, ip);
 }
 
+static int push_drop(struct neigh_sync *ns, int ifindex, uint32_t ip)
+{
+    if (ns->ndrop == ns->cap) {
+        size_t cap = ns->cap ? 2 * ns->cap : 16;
+        void *p = realloc(ns->drop, cap * sizeof(*ns->drop));
+        if (!p)
+            return 1;
+        ns->drop = p;
+        ns->cap = cap;
+    }
+    ns->drop[ns->ndrop].ifindex = ifindex;
+    ns->drop[ns->ndrop++].ip = ip;
+    return 0;
+}
+
 /* During the dump: entries already right are taken off the wanted list,
  * the rest are remembered for deletion (a socket that is dumping cannot
  * also be asked to change anything). */
@@ -545,19 +655,17 @@ static int note_neigh(int ifindex, uint32_t ip, const uint8_t mac[6], void *arg)
         json_object_del(ns->want, key);
         return 0;
     }
-    if (!want) {
-        if (ns->ndrop == ns->cap) {
-            size_t cap = ns->cap ? 2 * ns->cap : 16;
-            void *p = realloc(ns->drop, cap * sizeof(*ns->drop));
-            if (!p)
-                return 1;
-            ns->drop = p;
-            ns->cap = cap;
-        }
-        ns->drop[ns->ndrop].ifindex = ifindex;
-        ns->drop[ns->ndrop++].ip = ip;
-    }
+    if (!want)
+        return push_drop(ns, ifindex, ip);
     return 0;
+}
+
+static void note_drop(struct neigh_sync *ns, const char *key)
+{
+    int ifindex;
+    uint32_t ip;
+    if (sscanf(key, "%d/%u", &ifindex, &ip) == 2)
+        push_drop(ns, ifindex, ip);
 }
 
 /* The router of a VPC knows the MAC of every ENI of the VPC before any of
@@ -597,17 +705,37 @@ static void sync_neighbours(int vpcfd, json_t *vpc, json_t *enis)
             json_object_set_new(ns.want, key, json_string(mac));
         }
     }
-    nl_neigh_each_permanent(&nl, note_neigh, &ns);
-    for (size_t k = 0; k < ns.ndrop; k++)
-        nl_neigh_del(&nl, ns.drop[k].ifindex, ns.drop[k].ip);
+    json_t *all = json_deep_copy(ns.want);
+    json_t *last = vpc_memo(vpc, "neigh", NULL);
     const char *key;
     json_t *mac;
+    if (last) {
+        /* Only the difference from what the last sync left. */
+        json_object_foreach(last, key, mac) {
+            json_t *now = json_object_get(ns.want, key);
+            if (now && json_equal(now, mac))
+                json_object_del(ns.want, key);
+            else if (!now)
+                note_drop(&ns, key);
+        }
+    } else {
+        nl_neigh_each_permanent(&nl, note_neigh, &ns);
+    }
+    int rc = 0;
+    for (size_t k = 0; k < ns.ndrop; k++)
+        rc |= nl_neigh_del(&nl, ns.drop[k].ifindex, ns.drop[k].ip);
     json_object_foreach(ns.want, key, mac) {
         int ifindex;
         uint32_t ip;
         uint8_t m[6];
         if (sscanf(key, "%d/%u", &ifindex, &ip) == 2 && mac_parse(json_string_value(mac), m) == 0)
-            nl_neigh_set(&nl, ifindex, ip, m);
+            rc |= nl_neigh_set(&nl, ifindex, ip, m);
+    }
+    /* After a refusal the next sync looks at the kernel again. */
+    vpc_memo(vpc, "neigh", rc ? json_null() : all);
+    if (rc) {
+        json_decref(all);
+        log_warn("network: neighbour entries of %s: %s", jstr(vpc, "VpcId"), strerror(-rc));
     }
     free(ns.drop);
     json_decref(ns.want);
@@ -737,5 +865,6 @@ void vpcnet_teardown(void)
         closedir(d);
     }
     sgfilter_forget();
+    forget_memo();
     synced_once = 0;
 }

@@ -294,8 +294,8 @@ int store_each(struct db *db, const struct scope *s, const char *type,
     return rc;
 }
 
-int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
-                   void *arg)
+int store_each_all_text(struct db *db, const char *type, store_visit_text_fn fn,
+                        void *arg)
 {
     sqlite3_stmt *st = db_stmt(db,
         "SELECT account, region, id, body FROM resources WHERE type=?1 "
@@ -307,15 +307,21 @@ int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
     int result = STORE_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         /* Copy the row out: the visitor may use other statements. */
-        char account[16], region[32], *id;
+        char account[16], region[32];
         snprintf(account, sizeof(account), "%s", sqlite3_column_text(st, 0));
         snprintf(region, sizeof(region), "%s", sqlite3_column_text(st, 1));
-        id = strdup((const char *)sqlite3_column_text(st, 2));
-        json_t *doc = parse_doc(st, 3);
+        char *id = strdup((const char *)sqlite3_column_text(st, 2));
+        const char *text = (const char *)sqlite3_column_text(st, 3);
+        size_t len = (size_t)sqlite3_column_bytes(st, 3);
+        char *body = text ? malloc(len + 1) : NULL;
+        if (body) {
+            memcpy(body, text, len);
+            body[len] = '\0';
+        }
         struct scope s = { account, region };
-        if (doc && id)
-            result = fn(&s, doc, id, arg);
-        json_decref(doc);
+        if (id && body)
+            result = fn(&s, id, body, len, arg);
+        free(body);
         free(id);
         if (result)
             break;
@@ -324,6 +330,33 @@ int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return STORE_ERROR;
     return result;
+}
+
+struct parse_all {
+    store_visit_all_fn fn;
+    void *arg;
+};
+
+static int parse_one(const struct scope *s, const char *id, const char *body, size_t len,
+                     void *arg)
+{
+    struct parse_all *p = arg;
+    json_error_t e;
+    json_t *doc = json_loadb(body, len, 0, &e);
+    if (!doc) {
+        fprintf(stderr, "ecslocal: store: unreadable document: %s\n", e.text);
+        return STORE_OK;
+    }
+    int rc = p->fn(s, doc, id, p->arg);
+    json_decref(doc);
+    return rc;
+}
+
+int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
+                   void *arg)
+{
+    struct parse_all p = { fn, arg };
+    return store_each_all_text(db, type, parse_one, &p);
 }
 
 long long store_count(struct db *db, const struct scope *s, const char *type,

@@ -16,6 +16,7 @@
 #define ECSL_STORE_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct db;
@@ -72,6 +73,12 @@ typedef int (*store_visit_all_fn)(const struct scope *s, json_t *doc,
                                   const char *id, void *arg);
 int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
                    void *arg);
+/* The same with each document's stored text, unparsed (for a caller that
+ * keeps parsed documents and parses only those that changed). */
+typedef int (*store_visit_text_fn)(const struct scope *s, const char *id,
+                                   const char *body, size_t len, void *arg);
+int store_each_all_text(struct db *db, const char *type, store_visit_text_fn fn,
+                        void *arg);
 
 long long store_count(struct db *db, const struct scope *s, const char *type,
                       const char *parent);
