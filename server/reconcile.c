@@ -185,7 +185,10 @@ static void step_tasks(double now, int everything)
     struct task_ref *t = active;
     while (t) {
         struct task_ref *next = t->next;
-        if (everything || t->step) {
+        /* On the tick, a task is stepped when it is due (see next_look),
+         * or always when no inotify event would tell of its changes. */
+        int due = everything && (inofd < 0 || t->watch < 0 || now >= t->next_look);
+        if (due || t->step) {
             t->step = 0;
             if (task_step(t, now)) {
                 drop_task(t);

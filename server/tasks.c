@@ -25,6 +25,9 @@
 #include "vpcnet.h"
 
 #define METADATA_IP 0xa9feaa02u     /* 169.254.170.2 */
+/* How often a running task whose supervisor is silent is looked at: a
+ * supervisor killed outright writes no status, and is noticed then. */
+#define LIVENESS_EVERY 1.0
 
 enum action_kind {
     ACT_NONE = 0,
@@ -502,6 +505,16 @@ static int collect_line(long long ts_ms, int stream, const char *text, size_t le
 }
 
 /* Send new output of every awslogs container to CloudWatch Logs. */
+static int has_awslogs(json_t *doc)
+{
+    size_t i;
+    json_t *def;
+    json_array_foreach(json_object_get(json_object_get(doc, "_def"), "containerDefinitions"), i, def)
+        if (jstreq(json_object_get(def, "logConfiguration"), "logDriver", "awslogs"))
+            return 1;
+    return 0;
+}
+
 static json_t *flush_logs(struct task_ref *t, json_t *doc)
 {
     json_t *offsets = json_deep_copy(json_object_get(json_object_get(doc, "_rt"), "log_offsets"));
@@ -691,8 +704,9 @@ int task_step(struct task_ref *t, double now)
             return 1;
         }
         if (a.kind == ACT_NONE) {
-            if (a.doc && now >= t->next_flush &&
-                jstreq(json_object_get(a.doc, "_rt"), "phase", "running")) {
+            int steady = a.doc && jstreq(json_object_get(a.doc, "_rt"), "phase", "running");
+            int awslogs = steady && has_awslogs(a.doc);
+            if (awslogs && now >= t->next_flush) {
                 json_t *before = json_object_get(json_object_get(a.doc, "_rt"), "log_offsets");
                 json_t *offsets = flush_logs(t, a.doc);
                 if (before ? !json_equal(offsets, before) : json_object_size(offsets) > 0)
@@ -700,6 +714,11 @@ int task_step(struct task_ref *t, double now)
                 json_decref(offsets);
                 t->next_flush = now + 0.25;
             }
+            /* A running task's supervisor reports every change through
+             * its status file (an inotify event steps the task at once);
+             * without one, only its logs to ship and a look that it is
+             * still alive are due.  Other phases move on the tick. */
+            t->next_look = !steady ? 0 : now + (awslogs ? 0.25 : LIVENESS_EVERY);
             json_decref(a.doc);
             if (!t->step)
                 return 0;

@@ -30,6 +30,7 @@ struct task_ref {
     int watch;              /* inotify watch descriptor, -1 if none */
     int step;               /* needs a step soon */
     double next_flush;      /* when to read its logs again */
+    double next_look;       /* when a step is due without any event */
     struct task_ref *next;
 };
 
