@@ -61,9 +61,11 @@ CFLAGS="-O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror"
 JANSSON=$(pkg-config --cflags --libs jansson 2>/dev/null || echo -ljansson)
 cc $CFLAGS -o "$WORK/load" bench/load.c $JANSSON -lpthread
 cc $CFLAGS -o "$WORK/firstreply" bench/firstreply.c
+cc $CFLAGS -o "$WORK/netprobe" bench/netprobe.c
 
 export ECSLOCAL_BIN MOTO_BIN
 export BENCH_WORK=$WORK BENCH_LOAD=$WORK/load BENCH_FIRSTREPLY=$WORK/firstreply
+export BENCH_NETPROBE=$WORK/netprobe
 
 mkdir -p "$WORK/results"
 "$PY" bench/report.py --meta "$WORK/meta.json" --begin
