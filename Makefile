@@ -10,8 +10,10 @@ CC       ?= cc
 # Build directory; helpers working side by side each use their own.
 B        ?= build
 .DEFAULT_GOAL := all
-PKGS     := libmicrohttpd jansson sqlite3 libcurl libcrypto libmnl libnftables ldns
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS     := libmicrohttpd jansson sqlite3 libcrypto libmnl libnftables ldns
+# libcurl: headers only; the client commands load it when they run
+# (server/client_http.c), so the server never maps it.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -MMD -MP

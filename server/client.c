@@ -1,52 +1,30 @@
 /*
- * Client subcommands that talk to a running server over HTTP (libcurl):
- * `ecslocal status` and `ecslocal reset`.
+ * Client subcommands that talk to a running server over HTTP
+ * (client_http.c): `ecslocal status`, `reset` and `logs`.
  */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../api/buf.h"
 #include "server.h"
 
-static size_t collect(char *data, size_t size, size_t n, void *arg)
-{
-    buf_add(arg, data, size * n);
-    return size * n;
-}
-
 /* Perform one request; prints the body.  Returns the HTTP status or -1. */
 static long perform(const struct config *cfg, const char *method, const char *path,
                     int newline)
 {
-    char url[600];
+    char url[600], err[700];
     struct buf body;
-    long status = -1;
     snprintf(url, sizeof(url), "%s%s", cfg->endpoint, path);
     buf_init(&body, 1u << 20);
-    CURL *curl = curl_easy_init();
-    if (!curl)
-        return -1;
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp(method, "POST") == 0)
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-    CURLcode rc = curl_easy_perform(curl);
-    if (rc != CURLE_OK) {
-        fprintf(stderr, "ecslocal: %s: %s (is the server running?)\n", url,
-                curl_easy_strerror(rc));
+    long status = client_http(method, url, 60, &body, err, sizeof(err));
+    if (status < 0) {
+        fprintf(stderr, "ecslocal: %s (is the server running?)\n", err);
     } else {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         if (body.data)
             fputs(body.data, status >= 400 ? stderr : stdout);
         if (newline && body.data)
             fputc('\n', status >= 400 ? stderr : stdout);
     }
-    curl_easy_cleanup(curl);
     buf_free(&body);
     return status;
 }

@@ -9,7 +9,6 @@
  * privileges as the server.
  */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -28,12 +27,6 @@
 #include "../api/buf.h"
 #include "server.h"
 
-static size_t collect(char *data, size_t size, size_t n, void *arg)
-{
-    buf_add(arg, data, size * n);
-    return size * n;
-}
-
 /* The task's supervisor status, from the server. */
 static json_t *task_status(const struct config *cfg, const char *task)
 {
@@ -41,22 +34,12 @@ static json_t *task_status(const struct config *cfg, const char *task)
     const char *id = strrchr(task, '/') ? strrchr(task, '/') + 1 : task;
     snprintf(url, sizeof(url), "%s/_ecslocal/tasks/%s", cfg->endpoint, id);
     struct buf body;
+    char err[800];
     buf_init(&body, 1u << 20);
-    CURL *curl = curl_easy_init();
-    long code = 0;
-    if (!curl)
-        return NULL;
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-    CURLcode rc = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(curl);
+    long code = client_http("GET", url, 30, &body, err, sizeof(err));
     json_t *doc = NULL;
-    if (rc != CURLE_OK)
-        fprintf(stderr, "ecslocal: %s: %s\n", url, curl_easy_strerror(rc));
+    if (code < 0)
+        fprintf(stderr, "ecslocal: %s\n", err);
     else if (code != 200)
         fprintf(stderr, "ecslocal: task %s: %s\n", id, body.data ? body.data : "not found");
     else

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "../api/api.h"
 #include "../storage/db.h"
@@ -241,24 +240,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: ecslocal exec TASK [CONTAINER] -- COMMAND [ARG...]\n");
             rc = 2;
         } else {
-            curl_global_init(CURL_GLOBAL_DEFAULT);
             rc = client_exec(&server.cfg, rest[0], nrest == 2 ? rest[1] : NULL,
                              argc - cmd_at - 1, argv + cmd_at + 1);
-            curl_global_cleanup();
         }
     } else if (strcmp(cmd, "port-forward") == 0) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = client_port_forward(&server.cfg, nrest, rest);
-        curl_global_cleanup();
     } else if (strcmp(cmd, "logs") == 0) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = client_logs(&server.cfg, nrest, rest);
-        curl_global_cleanup();
     } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "reset") == 0) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = strcmp(cmd, "status") == 0 ? client_status(&server.cfg)
                                         : client_reset(&server.cfg);
-        curl_global_cleanup();
     } else {
         fprintf(stderr, "ecslocal: unknown command '%s' (see ecslocal --help)\n", cmd);
         rc = 2;

@@ -42,6 +42,13 @@ int admin_handle(const char *method, const char *path, struct http_reply *reply)
 int server_reset(void);
 
 /* Client subcommands (server/client.c). */
+/* One request of a client command to the server (libcurl, loaded on first
+ * use: see client_http.c): the HTTP status with the body appended to
+ * body, or -1 with err. */
+struct buf;
+long client_http(const char *method, const char *url, long timeout, struct buf *body,
+                 char *err, size_t errlen);
+
 int client_status(const struct config *cfg);
 int client_reset(const struct config *cfg);
 /* `ecslocal logs TASK [CONTAINER]`: print a task's container output. */
