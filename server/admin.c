@@ -18,8 +18,11 @@
 #include "runtime.h"
 #include "server.h"
 
-static const char *const services[] = {
-    "ec2", "ecs", "elbv2", "servicediscovery", "sts", "logs",
+/* Every service the API routes; those whose operations all answer
+ * NotImplemented say so rather than "running". */
+static const struct { const char *name, *state; } services[] = {
+    { "ec2", "running" }, { "ecs", "running" }, { "elbv2", "not emulated" },
+    { "servicediscovery", "not emulated" }, { "sts", "running" }, { "logs", "running" },
 };
 
 static void reply_json(struct http_reply *r, int status, json_t *doc)
@@ -31,11 +34,17 @@ static void reply_json(struct http_reply *r, int status, json_t *doc)
     json_decref(doc);
 }
 
-static json_t *services_json(void)
+/* localstack: in LocalStack's own words, where a service not offered is
+ * "disabled". */
+static json_t *services_json(int localstack)
 {
     json_t *s = json_object();
-    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
-        json_object_set_new(s, services[i], json_string("running"));
+    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+        const char *state = services[i].state;
+        if (localstack && strcmp(state, "running") != 0)
+            state = "disabled";
+        json_object_set_new(s, services[i].name, json_string(state));
+    }
     return s;
 }
 
@@ -48,7 +57,7 @@ static void health(struct http_reply *r)
     clock_gettime(CLOCK_REALTIME, &ts);
     json_t *doc = json_pack(
         "{s:s, s:s, s:o, s:s, s:s, s:{s:s, s:s}, s:s, s:f, s:i}",
-        "status", "ok", "version", ECSL_VERSION, "services", services_json(),
+        "status", "ok", "version", ECSL_VERSION, "services", services_json(0),
         "networking", server.networking ? "real" : "off",
         "networking_reason", server.networking_reason,
         "listen", "api", server.cfg.listen, "dns", server.cfg.dns_listen,
@@ -60,7 +69,7 @@ static void health(struct http_reply *r)
 
 static void localstack_health(struct http_reply *r)
 {
-    json_t *doc = json_pack("{s:o, s:s, s:s}", "services", services_json(),
+    json_t *doc = json_pack("{s:o, s:s, s:s}", "services", services_json(1),
                             "edition", "ecslocal", "version", ECSL_VERSION);
     reply_json(r, 200, doc);
 }
