@@ -93,6 +93,9 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;",
     /* 4: FilterLogEvents reads a whole log group in time order */
     "CREATE INDEX log_events_by_group ON log_events(account, region, log_group, timestamp, id);",
+    /* 5: the reconciler reads one type across every account and region
+     * (store_each_all); without this it scanned the whole table */
+    "CREATE INDEX resources_by_type ON resources(type, account, region, id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
