@@ -249,6 +249,11 @@ typedef int (*ecs_keep_fn)(json_t *doc, void *arg);
 int ecs_list_arns(struct call *c, const char *type, const char *parent,
                   long long dflt, long long max, ecs_keep_fn keep, void *arg,
                   const char *arn_member, const char *out_member);
+/* The same with the filter evaluated by SQLite (no document is parsed):
+ * for lists whose every filter is an equality (see store_list). */
+int ecs_list_arns_where(struct call *c, const char *type, const char *parent,
+                        long long dflt, long long max, const struct store_filter *f,
+                        const char *arn_path, const char *out_member);
 
 /* ---- capacity providers ---- */
 

@@ -670,17 +670,58 @@ struct list_page {
     int more;
 };
 
+/* One more ARN for the page, or 1 (stop) when the page is full and there
+ * is more. */
+static int page_add(struct list_page *p, const char *id, const char *arn)
+{
+    if ((long long)json_array_size(p->arns) >= p->limit) {
+        p->more = 1;
+        return 1;
+    }
+    json_array_append_new(p->arns, json_string(arn));
+    snprintf(p->last, sizeof(p->last), "%s", id);
+    return 0;
+}
+
 static int list_page_visit(json_t *doc, const char *id, void *arg)
 {
     struct list_page *p = arg;
     if (p->keep && !p->keep(doc, p->arg))
         return 0;
-    if ((long long)json_array_size(p->arns) >= p->limit) {
-        p->more = 1;
-        return 1;
+    return page_add(p, id, ecs_str(doc, p->arn_member));
+}
+
+static int list_value_visit(const char *id, const char *arn, void *arg)
+{
+    return page_add(arg, id, arn);
+}
+
+/* The page's size and where it starts (from nextToken); -1 with the error
+ * set. */
+static int page_begin(struct call *c, long long dflt, long long max, struct list_page *p,
+                      char *after, size_t len)
+{
+    p->limit = ecs_max_results(c, dflt, max);
+    if (p->limit < 0)
+        return -1;
+    if (in_str(c, "nextToken") && ecs_token_read(c, in_str(c, "nextToken"), after, len) < 0)
+        return -1;
+    p->arns = json_array();
+    return 0;
+}
+
+static int page_end(struct call *c, struct list_page *p, int rc, const char *out_member)
+{
+    if (rc < 0) {
+        json_decref(p->arns);
+        return call_internal(c, "listing resources");
     }
-    json_array_append_new(p->arns, json_string(ecs_str(doc, p->arn_member)));
-    snprintf(p->last, sizeof(p->last), "%s", id);
+    json_object_set_new(call_out(c), out_member, p->arns);
+    if (p->more) {
+        char token[2300];
+        ecs_token_make(p->last, token, sizeof(token));
+        json_object_set_new(c->out, "nextToken", json_string(token));
+    }
     return 0;
 }
 
@@ -689,23 +730,23 @@ int ecs_list_arns(struct call *c, const char *type, const char *parent,
                   const char *arn_member, const char *out_member)
 {
     char after[1024] = "";
-    long long limit = ecs_max_results(c, dflt, max);
-    if (limit < 0)
+    struct list_page p = { keep, arg, arn_member, NULL, 0, "", 0 };
+    if (page_begin(c, dflt, max, &p, after, sizeof(after)) < 0)
         return -1;
-    if (in_str(c, "nextToken") &&
-        ecs_token_read(c, in_str(c, "nextToken"), after, sizeof(after)) < 0)
+    int rc = store_each(c->db, &c->scope, type, parent, after[0] ? after : NULL,
+                        list_page_visit, &p);
+    return page_end(c, &p, rc, out_member);
+}
+
+int ecs_list_arns_where(struct call *c, const char *type, const char *parent,
+                        long long dflt, long long max, const struct store_filter *f,
+                        const char *arn_path, const char *out_member)
+{
+    char after[1024] = "";
+    struct list_page p = { NULL, NULL, NULL, NULL, 0, "", 0 };
+    if (page_begin(c, dflt, max, &p, after, sizeof(after)) < 0)
         return -1;
-    struct list_page p = { keep, arg, arn_member, json_array(), limit, "", 0 };
-    if (store_each(c->db, &c->scope, type, parent, after[0] ? after : NULL,
-                   list_page_visit, &p) < 0) {
-        json_decref(p.arns);
-        return call_internal(c, "listing resources");
-    }
-    json_object_set_new(call_out(c), out_member, p.arns);
-    if (p.more) {
-        char token[2300];
-        ecs_token_make(p.last, token, sizeof(token));
-        json_object_set_new(c->out, "nextToken", json_string(token));
-    }
-    return 0;
+    int rc = store_list(c->db, &c->scope, type, parent, after[0] ? after : NULL, f,
+                        arn_path, list_value_visit, &p);
+    return page_end(c, &p, rc, out_member);
 }

@@ -655,42 +655,6 @@ int ecs_describe_tasks(struct call *c)
     return 0;
 }
 
-struct task_filter {
-    const char *family, *started_by, *service, *instance, *desired, *launch;
-};
-
-static int keep_task(json_t *doc, void *arg)
-{
-    struct task_filter *f = arg;
-    const char *desired = ecs_str(doc, "desiredStatus");
-    if (!desired || strcmp(desired, f->desired) != 0)
-        return 0;
-    if (f->family) {
-        const char *fam = ecs_str(json_object_get(doc, "_def"), "family");
-        if (!fam || strcmp(fam, f->family) != 0)
-            return 0;
-    }
-    if (f->started_by && (!ecs_str(doc, "startedBy") ||
-                          strcmp(ecs_str(doc, "startedBy"), f->started_by) != 0))
-        return 0;
-    if (f->service) {
-        char g[ECS_NAME_MAX + 16];
-        snprintf(g, sizeof(g), "service:%s", f->service);
-        if (!ecs_str(doc, "group") || strcmp(ecs_str(doc, "group"), g) != 0)
-            return 0;
-    }
-    if (f->instance) {
-        const char *ci = ecs_str(doc, "containerInstanceArn");
-        const char *tail = ci ? strrchr(ci, '/') : NULL;
-        const char *want = strrchr(f->instance, '/') ? strrchr(f->instance, '/') + 1 : f->instance;
-        if (!tail || strcmp(tail + 1, want) != 0)
-            return 0;
-    }
-    if (f->launch && (!ecs_str(doc, "launchType") || strcmp(ecs_str(doc, "launchType"), f->launch) != 0))
-        return 0;
-    return 1;
-}
-
 int ecs_list_tasks(struct call *c)
 {
     char cluster[ECS_NAME_MAX];
@@ -699,14 +663,34 @@ int ecs_list_tasks(struct call *c)
     if (in_str(c, "family") && in_str(c, "serviceName"))
         return call_error(c, "InvalidParameterException",
                           "The family and serviceName parameters cannot be specified together.");
-    struct task_filter f = {
-        in_str(c, "family"), in_str(c, "startedBy"), in_str(c, "serviceName"),
-        in_str(c, "containerInstance"),
-        in_str(c, "desiredStatus") ? in_str(c, "desiredStatus") : "RUNNING",
-        in_str(c, "launchType"),
+    /* Every filter is an equality on the stored document, so SQLite
+     * answers without a task being parsed. */
+    struct store_filter f = { { NULL }, { NULL }, NULL, NULL };
+    int n = 0;
+    char group[ECS_NAME_MAX + 16];
+    const char *service = in_str(c, "serviceName");
+    if (service && strrchr(service, '/'))
+        service = strrchr(service, '/') + 1;
+    if (service)
+        snprintf(group, sizeof(group), "service:%s", service);
+    const struct { const char *path, *value; } eq[] = {
+        { "$.desiredStatus", in_str(c, "desiredStatus") ? in_str(c, "desiredStatus") : "RUNNING" },
+        { "$._def.family", in_str(c, "family") },
+        { "$.startedBy", in_str(c, "startedBy") },
+        { "$.group", service ? group : NULL },
+        { "$.launchType", in_str(c, "launchType") },
     };
-    if (f.service && strrchr(f.service, '/'))
-        f.service = strrchr(f.service, '/') + 1;
-    return ecs_list_arns(c, ECS_T_TASK, cluster, 100, 100, keep_task, &f, "taskArn",
-                         "taskArns");
+    for (size_t i = 0; i < sizeof(eq) / sizeof(eq[0]); i++) {
+        if (!eq[i].value)
+            continue;
+        f.eq_path[n] = eq[i].path;
+        f.eq_value[n++] = eq[i].value;
+    }
+    const char *instance = in_str(c, "containerInstance");
+    if (instance) {
+        f.tail_path = "$.containerInstanceArn";
+        f.tail_value = strrchr(instance, '/') ? strrchr(instance, '/') + 1 : instance;
+    }
+    return ecs_list_arns_where(c, ECS_T_TASK, cluster, 100, 100, &f, "$.taskArn",
+                               "taskArns");
 }

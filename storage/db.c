@@ -179,6 +179,10 @@ int db_open(struct db **out, const char *path, char *err, size_t errlen)
         goto fail;
     }
     sqlite3_busy_timeout(db->conn, 5000);
+    /* SQLite's default page cache is 2 MiB: a few thousand task documents
+     * and their overflow pages no longer fit, and every listing goes back
+     * to the file.  The cache only grows as pages are read. */
+    db_exec(db, "PRAGMA cache_size=-16384");
     if (path) {
         if (db_exec(db, "PRAGMA journal_mode=WAL") < 0 ||
             db_exec(db, "PRAGMA synchronous=NORMAL") < 0) {

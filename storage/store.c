@@ -264,38 +264,123 @@ static int visit_row(struct row *r, store_visit_fn fn, void *arg)
     return rc;
 }
 
+/* Rows are read a batch at a time, each batch copied out before it is
+ * visited (a visitor may run other statements), so a walk that stops
+ * early -- a page of a listing -- reads only what it visits. */
+#define EACH_BATCH 64
+
 int store_each(struct db *db, const struct scope *s, const char *type,
                const char *parent, const char *after, store_visit_fn fn,
                void *arg)
 {
-    sqlite3_stmt *st;
-    if (parent) {
-        /* Without INDEXED BY, SQLite prefers the primary key (it gives
-         * the id order) and walks every resource of the type to find a
-         * parent's few: a group's rules among thousands. */
-        st = db_stmt(db,
-            "SELECT id, body FROM resources INDEXED BY resources_by_parent "
-            "WHERE account=?1 AND region=?2 "
-            "AND type=?3 AND parent=?4 AND id>?5 ORDER BY id");
-    } else {
-        st = db_stmt(db,
-            "SELECT id, body FROM resources WHERE account=?1 AND region=?2 "
-            "AND type=?3 AND id>?5 ORDER BY id");
+    char last[512];
+    snprintf(last, sizeof(last), "%s", after ? after : "");
+    for (;;) {
+        sqlite3_stmt *st;
+        if (parent) {
+            /* Without INDEXED BY, SQLite prefers the primary key (it gives
+             * the id order) and walks every resource of the type to find
+             * a parent's few: a group's rules among thousands. */
+            st = db_stmt(db,
+                "SELECT id, body FROM resources INDEXED BY resources_by_parent "
+                "WHERE account=?1 AND region=?2 "
+                "AND type=?3 AND parent=?4 AND id>?5 ORDER BY id LIMIT ?6");
+        } else {
+            st = db_stmt(db,
+                "SELECT id, body FROM resources WHERE account=?1 AND region=?2 "
+                "AND type=?3 AND id>?5 ORDER BY id LIMIT ?6");
+        }
+        if (!st)
+            return STORE_ERROR;
+        bind_scope(st, s);
+        sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+        if (parent)
+            sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, last, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 6, EACH_BATCH);
+        struct row *rows;
+        size_t n;
+        int rc = collect_rows(st, &rows, &n);
+        for (size_t i = 0; rc == STORE_OK && i < n; i++)
+            rc = visit_row(&rows[i], fn, arg);
+        int more = rc == STORE_OK && n == EACH_BATCH;
+        if (more)
+            snprintf(last, sizeof(last), "%s", rows[n - 1].id);
+        free_rows(rows, n);
+        if (!more)
+            return rc;
     }
-    if (!st)
-        return STORE_ERROR;
-    bind_scope(st, s);
-    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-    if (parent)
+}
+
+int store_list(struct db *db, const struct scope *s, const char *type,
+               const char *parent, const char *after, const struct store_filter *f,
+               const char *value_path, store_list_fn fn, void *arg)
+{
+    char last[512];
+    snprintf(last, sizeof(last), "%s", after ? after : "");
+    for (;;) {
+        /* One statement for every filter: an unused condition is bound to
+         * NULL and passes. */
+        sqlite3_stmt *st = db_stmt(db,
+            "SELECT id, json_extract(body, ?5) FROM resources INDEXED BY resources_by_parent "
+            "WHERE account=?1 AND region=?2 AND type=?3 AND parent=?4 AND id>?6 "
+            "AND (?8 IS NULL OR json_extract(body, ?8) = ?9) "
+            "AND (?10 IS NULL OR json_extract(body, ?10) = ?11) "
+            "AND (?12 IS NULL OR json_extract(body, ?12) = ?13) "
+            "AND (?14 IS NULL OR json_extract(body, ?14) = ?15) "
+            "AND (?16 IS NULL OR json_extract(body, ?16) = ?17) "
+            "AND (?18 IS NULL OR substr(json_extract(body, ?18), -length(?19) - 1) = '/' || ?19) "
+            "ORDER BY id LIMIT ?7");
+        if (!st)
+            return STORE_ERROR;
+        bind_scope(st, s);
+        sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, after ? after : "", -1, SQLITE_STATIC);
-    struct row *rows;
-    size_t n;
-    int rc = collect_rows(st, &rows, &n);
-    for (size_t i = 0; rc == STORE_OK && i < n; i++)
-        rc = visit_row(&rows[i], fn, arg);
-    free_rows(rows, n);
-    return rc;
+        sqlite3_bind_text(st, 5, value_path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, last, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 7, EACH_BATCH);
+        for (int i = 0; f && i < STORE_MAX_EQ; i++) {
+            if (!f->eq_path[i])
+                continue;
+            sqlite3_bind_text(st, 8 + 2 * i, f->eq_path[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 9 + 2 * i, f->eq_value[i] ? f->eq_value[i] : "", -1,
+                              SQLITE_STATIC);
+        }
+        if (f && f->tail_path) {
+            sqlite3_bind_text(st, 18, f->tail_path, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 19, f->tail_value ? f->tail_value : "", -1, SQLITE_STATIC);
+        }
+        int rc, n = 0, result = STORE_OK;
+        while (result == STORE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            n++;
+            snprintf(last, sizeof(last), "%s", sqlite3_column_text(st, 0));
+            const char *value = (const char *)sqlite3_column_text(st, 1);
+            result = fn(last, value ? value : "", arg);
+        }
+        int failed = result == STORE_OK && rc != SQLITE_DONE;
+        sqlite3_reset(st);
+        if (failed)
+            return STORE_ERROR;
+        if (result != STORE_OK || n < EACH_BATCH)
+            return result;
+    }
+}
+
+int store_refs_add(struct store_refs *r, const struct scope *s, const char *id)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        struct store_ref *l = realloc(r->list, cap * sizeof(*l));
+        if (!l)
+            return STORE_ERROR;
+        r->list = l;
+        r->cap = cap;
+    }
+    struct store_ref *ref = &r->list[r->n++];
+    snprintf(ref->account, sizeof(ref->account), "%s", s->account);
+    snprintf(ref->region, sizeof(ref->region), "%s", s->region);
+    snprintf(ref->id, sizeof(ref->id), "%s", id);
+    return STORE_OK;
 }
 
 int store_each_all_text(struct db *db, const char *type, store_visit_text_fn fn,

@@ -73,12 +73,40 @@ typedef int (*store_visit_all_fn)(const struct scope *s, json_t *doc,
                                   const char *id, void *arg);
 int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
                    void *arg);
+/* Resources noted during a walk, to be worked on after it (a visitor
+ * must not change what is being walked). */
+struct store_ref {
+    char account[16], region[32], id[600];
+};
+struct store_refs {
+    struct store_ref *list;
+    size_t n, cap;
+};
+/* Returns STORE_ERROR when out of memory. */
+int store_refs_add(struct store_refs *r, const struct scope *s, const char *id);
+
 /* The same with each document's stored text, unparsed (for a caller that
  * keeps parsed documents and parses only those that changed). */
 typedef int (*store_visit_text_fn)(const struct scope *s, const char *id,
                                    const char *body, size_t len, void *arg);
 int store_each_all_text(struct db *db, const char *type, store_visit_text_fn fn,
                         void *arg);
+
+/* Listing without parsing: the ids of a parent's resources (after `after`,
+ * in id order) whose documents match every condition of f, with the string
+ * at value_path of each, read by SQLite's json_extract.  Paths are SQLite
+ * JSON paths ("$.desiredStatus").  fn returning non-zero stops the walk
+ * (and is returned). */
+#define STORE_MAX_EQ 5
+struct store_filter {
+    const char *eq_path[STORE_MAX_EQ];   /* document[path] == value; NULL: unused */
+    const char *eq_value[STORE_MAX_EQ];
+    const char *tail_path, *tail_value; /* document[path] ends with "/" value */
+};
+typedef int (*store_list_fn)(const char *id, const char *value, void *arg);
+int store_list(struct db *db, const struct scope *s, const char *type,
+               const char *parent, const char *after, const struct store_filter *f,
+               const char *value_path, store_list_fn fn, void *arg);
 
 long long store_count(struct db *db, const struct scope *s, const char *type,
                       const char *parent);
