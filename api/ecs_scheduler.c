@@ -526,39 +526,17 @@ finish:
     return rc < 0 ? -1 : changes;
 }
 
-struct svc_ref {
-    char account[16], region[32], id[600];
-};
-
-struct svc_walk {
-    struct svc_ref *list;
-    size_t n, cap;
-};
-
 static int note_service(const struct scope *s, json_t *doc, const char *id, void *arg)
 {
-    struct svc_walk *w = arg;
     const char *st = ecs_str(doc, "status");
     if (st && strcmp(st, "INACTIVE") == 0)
         return 0;
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 16;
-        struct svc_ref *l = realloc(w->list, cap * sizeof(*l));
-        if (!l)
-            return 1;
-        w->list = l;
-        w->cap = cap;
-    }
-    snprintf(w->list[w->n].account, sizeof(w->list[0].account), "%s", s->account);
-    snprintf(w->list[w->n].region, sizeof(w->list[0].region), "%s", s->region);
-    snprintf(w->list[w->n].id, sizeof(w->list[0].id), "%s", id);
-    w->n++;
-    return 0;
+    return store_refs_add(arg, s, id) < 0;
 }
 
 int ecs_scheduler_run(struct db *db, double now)
 {
-    struct svc_walk w = { NULL, 0, 0 };
+    struct store_refs w = { NULL, 0, 0 };
     int total = 0;
     db_lock(db);
     store_each_all(db, ECS_T_SERVICE, note_service, &w);

@@ -157,8 +157,10 @@ static void read_inotify(void)
             return;
         for (char *p = buf; p < buf + n;) {
             struct inotify_event *ev = (struct inotify_event *)p;
+            /* An overflowed queue lost events: everyone looks again. */
+            int all = (ev->mask & IN_Q_OVERFLOW) != 0;
             for (struct task_ref *t = active; t; t = t->next)
-                if (t->watch == ev->wd)
+                if (all || t->watch == ev->wd)
                     t->step = 1;
             p += sizeof(*ev) + ev->len;
         }
@@ -187,13 +189,16 @@ static void step_tasks(double now, int everything)
         struct task_ref *next = t->next;
         /* On the tick, a task is stepped when it is due (see next_look),
          * or always when no inotify event would tell of its changes. */
-        int due = everything && (inofd < 0 || t->watch < 0 || now >= t->next_look);
+        int due = everything && (inofd < 0 || t->watch < 0 || task_due(t, now));
         if (due || t->step) {
             t->step = 0;
             if (task_step(t, now)) {
                 drop_task(t);
-            } else {
+            } else if (t->watch < 0) {
+                /* Writes before the watch existed sent no event: one
+                 * more step reads what they wrote. */
                 watch_task(t);
+                t->step = t->watch >= 0;
             }
         }
         t = next;

@@ -2,6 +2,7 @@
  * One task's way through its lifecycle (see tasks.h for the table).
  */
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,17 @@ static void request_stop(json_t *doc, const char *code, const char *reason, doub
         set_time(doc, "stoppingAt", now);
 }
 
+/* A changed task document goes back with its version one higher (the
+ * version is what DescribeTasks reports and clients compare). */
+static void save_task(struct task_ref *t, json_t *doc)
+{
+    struct scope s = { t->account, t->region };
+    json_t *v = json_object_get(doc, "version");
+    json_object_set_new(doc, "version", json_integer(json_integer_value(v) + 1));
+    if (store_update(server.db, &s, "ecs-task", t->id, doc) < 0)
+        log_error("task %s: cannot save: %s", t->id, db_errmsg(server.db));
+}
+
 /* ---- decide: one transaction ---- */
 
 static int decide(struct task_ref *t, double now, struct action *a)
@@ -310,11 +322,8 @@ static int decide(struct task_ref *t, double now, struct action *a)
     } else {
         finished = 1;
     }
-    if (changed) {
-        json_t *v = json_object_get(doc, "version");
-        json_object_set_new(doc, "version", json_integer(json_integer_value(v) + 1));
-        store_update(server.db, &s, "ecs-task", t->id, doc);
-    }
+    if (changed)
+        save_task(t, doc);
     if (db_commit(server.db) < 0)
         log_error("task %s: commit failed: %s", t->id, db_errmsg(server.db));
     db_unlock(server.db);
@@ -655,9 +664,7 @@ static void record(struct task_ref *t, struct action *a, double now)
     default:
         break;
     }
-    json_t *v = json_object_get(doc, "version");
-    json_object_set_new(doc, "version", json_integer(json_integer_value(v) + 1));
-    store_update(server.db, &s, "ecs-task", t->id, doc);
+    save_task(t, doc);
     if (db_commit(server.db) < 0)
         log_error("task %s: commit failed: %s", t->id, db_errmsg(server.db));
     db_unlock(server.db);
@@ -694,10 +701,30 @@ static void save_offsets(struct task_ref *t, json_t *offsets)
     db_unlock(server.db);
 }
 
+/* The status file's modification time; zero when there is none. */
+static struct timespec status_mtime(const char *task_id)
+{
+    char path[700];
+    struct stat st;
+    runtime_task_dir(task_id, path, sizeof(path));
+    strncat(path, "/status.json", sizeof(path) - strlen(path) - 1);
+    if (stat(path, &st) < 0)
+        return (struct timespec){ 0 };
+    return st.st_mtim;
+}
+
+static int same_time(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
 int task_step(struct task_ref *t, double now)
 {
     for (int round = 0; round < 16; round++) {
         struct action a = { 0 };
+        /* Taken before the file is read: a write after this shows as a
+         * newer time in task_due even if its inotify event was missed. */
+        struct timespec seen = status_mtime(t->id);
         int finished = decide(t, now, &a);
         if (finished) {
             json_decref(a.doc);
@@ -718,6 +745,9 @@ int task_step(struct task_ref *t, double now)
              * its status file (an inotify event steps the task at once);
              * without one, only its logs to ship and a look that it is
              * still alive are due.  Other phases move on the tick. */
+            t->steady = steady;
+            t->ships_logs = awslogs;
+            t->seen = seen;
             t->next_look = !steady ? 0 : now + (awslogs ? 0.25 : LIVENESS_EVERY);
             json_decref(a.doc);
             if (!t->step)
@@ -740,6 +770,20 @@ int task_step(struct task_ref *t, double now)
         json_decref(a.bridge_ips);
     }
     return 0;
+}
+
+int task_due(struct task_ref *t, double now)
+{
+    if (now < t->next_look)
+        return 0;
+    /* Should an event be lost all the same (a full inotify queue), the
+     * file's time tells of the write. */
+    if (t->steady && !t->ships_logs && same_time(status_mtime(t->id), t->seen) &&
+        runtime_alive(t->shim, t->id)) {
+        t->next_look = now + LIVENESS_EVERY;
+        return 0;
+    }
+    return 1;
 }
 
 void task_adopt(struct task_ref *t)
@@ -829,14 +873,9 @@ void task_destroy(struct task_ref *t)
     runtime_remove(t->id);
 }
 
-struct expired {
-    char account[16], region[32], id[40];
-};
-
 struct expire_walk {
     double cutoff;
-    struct expired *list;
-    size_t n, cap;
+    struct store_refs found;
 };
 
 static int find_expired(const struct scope *s, json_t *doc, const char *id, void *arg)
@@ -846,35 +885,24 @@ static int find_expired(const struct scope *s, json_t *doc, const char *id, void
     if (!jstreq(doc, "lastStatus", "STOPPED") || !json_is_number(stopped) ||
         json_number_value(stopped) > w->cutoff)
         return 0;
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 32;
-        struct expired *l = realloc(w->list, cap * sizeof(*l));
-        if (!l)
-            return 1;
-        w->list = l;
-        w->cap = cap;
-    }
-    snprintf(w->list[w->n].account, sizeof(w->list[0].account), "%s", s->account);
-    snprintf(w->list[w->n].region, sizeof(w->list[0].region), "%s", s->region);
-    snprintf(w->list[w->n].id, sizeof(w->list[0].id), "%s", id);
-    w->n++;
-    return 0;
+    return store_refs_add(&w->found, s, id) < 0;
 }
 
 void tasks_expire(double now, double keep_seconds)
 {
-    struct expire_walk w = { now - keep_seconds, NULL, 0, 0 };
+    struct expire_walk w = { now - keep_seconds, { NULL, 0, 0 } };
+    struct store_refs *found = &w.found;
     db_lock(server.db);
     store_each_all(server.db, "ecs-task", find_expired, &w);
-    if (w.n && db_begin(server.db) == 0) {
-        for (size_t i = 0; i < w.n; i++) {
-            struct scope s = { w.list[i].account, w.list[i].region };
-            store_delete(server.db, &s, "ecs-task", w.list[i].id);
+    if (found->n && db_begin(server.db) == 0) {
+        for (size_t i = 0; i < found->n; i++) {
+            struct scope s = { found->list[i].account, found->list[i].region };
+            store_delete(server.db, &s, "ecs-task", found->list[i].id);
         }
         db_commit(server.db);
     }
     db_unlock(server.db);
-    for (size_t i = 0; i < w.n; i++)
-        runtime_remove(w.list[i].id);
-    free(w.list);
+    for (size_t i = 0; i < found->n; i++)
+        runtime_remove(found->list[i].id);
+    free(found->list);
 }

@@ -21,6 +21,7 @@
 #define ECSL_TASKS_H
 
 #include <sys/types.h>
+#include <time.h>
 
 struct task_ref {
     char account[16];
@@ -31,12 +32,20 @@ struct task_ref {
     int step;               /* needs a step soon */
     double next_flush;      /* when to read its logs again */
     double next_look;       /* when a step is due without any event */
+    int steady;             /* running, supervisor reporting changes */
+    int ships_logs;         /* has awslogs output to read periodically */
+    struct timespec seen;   /* status file's mtime when last read */
     struct task_ref *next;
 };
 
 /* Advance the task as far as it can go now.  Returns 1 when the task is
  * STOPPED (or gone) and needs no more attention. */
 int task_step(struct task_ref *t, double now);
+
+/* On a tick, whether the task needs a step without an event having
+ * asked for one.  A steady task only needs its supervisor to be alive,
+ * which is checked here (cheaply) instead of with a whole step. */
+int task_due(struct task_ref *t, double now);
 
 /* After a restart: take over a task found in the database that is not
  * STOPPED (re-open its listener, check its supervisor). */
