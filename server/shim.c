@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "netns.h"
 #include "shim.h"
 
 #define LOG_LINE_MAX (256 * 1024)       /* longer output lines are split */
@@ -96,6 +97,8 @@ struct ctr {
     const char *cwd;
     const char *user;
     const char *netns;          /* its own network namespace, or NULL */
+    int netns_fd;               /* netns, opened at start-up */
+    int netns_errno;            /* why it could not be opened */
     int essential;
     double stop_timeout;
     struct dep *deps;
@@ -614,7 +617,7 @@ static int spec_load(struct task *t, char *err, size_t n)
     t->c = xcalloc((size_t)t->n, sizeof(struct ctr));
     for (int i = 0; i < t->n; i++) {
         struct ctr *c = &t->c[i];
-        c->logfd = c->out[0].fd = c->out[1].fd = c->probe.fd = -1;
+        c->logfd = c->out[0].fd = c->out[1].fd = c->probe.fd = c->netns_fd = -1;
         if (parse_container(c, json_array_get(cs, (size_t)i), err, n) < 0)
             return -1;
         for (int k = 0; k < i; k++)
@@ -1025,7 +1028,7 @@ static void ctr_start(struct task *t, struct ctr *c)
 {
     char err[REASON_MAX], path[PATH_MAX], eb[128];
     struct ids ids;
-    int netns_fd = -1, outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
+    int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
 
     if (resolve_user(c->user, &ids, err, sizeof(err)) < 0)
         goto fail;
@@ -1036,9 +1039,9 @@ static void ctr_start(struct task *t, struct ctr *c)
         snprintf(err, sizeof(err), "cannot run the placeholder: /proc/self/exe was not open");
         goto fail;
     }
-    if (c->netns && (netns_fd = open(c->netns, O_RDONLY | O_CLOEXEC)) < 0) {
+    if (c->netns && c->netns_fd < 0) {
         snprintf(err, sizeof(err), "failed to open network namespace %s: %s", c->netns,
-                 errtext(errno, eb, sizeof(eb)));
+                 errtext(c->netns_errno, eb, sizeof(eb)));
         goto fail;
     }
     if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
@@ -1056,7 +1059,7 @@ static void ctr_start(struct task *t, struct ctr *c)
     struct spawn s = {
         .path = c->placeholder ? NULL : path, .exe_fd = t->exe_fd,
         .argv = c->argv, .env = c->env, .cwd = c->cwd, .ids = &ids,
-        .netns_fd = netns_fd, .netns = c->netns,
+        .netns_fd = c->netns_fd, .netns = c->netns,
         .in_fd = t->nullfd, .out_fd = outp[1], .err_fd = errp[1], .report_fd = rep[1],
         .die_with_parent = !t->isolate, .parent = getpid(),
     };
@@ -1071,7 +1074,6 @@ static void ctr_start(struct task *t, struct ctr *c)
     close_fd(&outp[1]);
     close_fd(&errp[1]);
     close_fd(&rep[1]);
-    close_fd(&netns_fd);
     free(ids.groups);
     ids.groups = NULL;
 
@@ -1099,7 +1101,6 @@ static void ctr_start(struct task *t, struct ctr *c)
 
 fail:
     free(ids.groups);
-    close_fd(&netns_fd);
     close_fd(&outp[0]);
     close_fd(&outp[1]);
     close_fd(&errp[0]);
@@ -1310,7 +1311,7 @@ static void probe_start(struct task *t, struct ctr *c)
 {
     char err[REASON_MAX], path[PATH_MAX], eb[128];
     struct ids ids;
-    int netns_fd = -1, pp[2] = { -1, -1 };
+    int pp[2] = { -1, -1 };
     int64_t now = mono_ms();
     int code = 126;
 
@@ -1320,9 +1321,9 @@ static void probe_start(struct task *t, struct ctr *c)
         code = 127;
         goto fail;
     }
-    if (c->netns && (netns_fd = open(c->netns, O_RDONLY | O_CLOEXEC)) < 0) {
+    if (c->netns && c->netns_fd < 0) {
         snprintf(err, sizeof(err), "failed to open network namespace %s: %s", c->netns,
-                 errtext(errno, eb, sizeof(eb)));
+                 errtext(c->netns_errno, eb, sizeof(eb)));
         goto fail;
     }
     if (pipe2(pp, O_CLOEXEC) < 0) {
@@ -1331,7 +1332,7 @@ static void probe_start(struct task *t, struct ctr *c)
     }
     struct spawn s = {
         .path = path, .exe_fd = -1, .argv = c->hc_argv, .env = c->env, .cwd = c->cwd,
-        .ids = &ids, .netns_fd = netns_fd, .netns = c->netns,
+        .ids = &ids, .netns_fd = c->netns_fd, .netns = c->netns,
         .in_fd = t->nullfd, .out_fd = pp[1], .err_fd = pp[1], .report_fd = -1,
         .die_with_parent = !t->isolate, .parent = getpid(),
     };
@@ -1344,7 +1345,6 @@ static void probe_start(struct task *t, struct ctr *c)
         child_run(&s);
     setpgid(pid, pid);
     close_fd(&pp[1]);
-    close_fd(&netns_fd);
     free(ids.groups);
     set_nonblock(pp[0]);
     c->probe.pid = pid;
@@ -1357,7 +1357,6 @@ static void probe_start(struct task *t, struct ctr *c)
 
 fail:
     free(ids.groups);
-    close_fd(&netns_fd);
     close_fd(&pp[0]);
     close_fd(&pp[1]);
     log_warn("container %s: health check: %s", c->name, err);
@@ -1476,10 +1475,33 @@ static int bind_file(struct task *t, const char *name, const char *content, cons
     return 0;
 }
 
+/* A bridge-mode container has a network namespace of its own, opened
+ * once here: its path may not be visible later (see detach_netns_dir). */
+static void open_container_netns(struct task *t)
+{
+    for (int i = 0; i < t->n; i++) {
+        struct ctr *c = &t->c[i];
+        if (c->netns && (c->netns_fd = open(c->netns, O_RDONLY | O_CLOEXEC)) < 0)
+            c->netns_errno = errno;
+    }
+}
+
+/* The copy of the host's mounts made for this task holds a bind mount of
+ * every namespace ecslocal made, and a mount keeps its namespace alive: a
+ * stopped task's network would live on until every task started after it
+ * had stopped too, and each new task would copy one more.  The task's
+ * mount namespace needs none of them once its own are open. */
+static void detach_netns_dir(void)
+{
+    if (umount2(NETNS_DIR, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        log_warn("detaching %s: %s", NETNS_DIR, strerror(errno));
+}
+
 /* Puts the shim (and so everything it starts) into the task's namespaces
  * and starts the pause process. */
 static int setup_namespaces(struct task *t, char *err, size_t n)
 {
+    open_container_netns(t);
     if (t->isolate) {
         if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0)
             return errf(err, n, "unshare(mount, uts): %s", strerror(errno));
@@ -1513,6 +1535,8 @@ static int setup_namespaces(struct task *t, char *err, size_t n)
                                  NULL) < 0))
             log_warn("remounting /sys for %s: %s", t->netns, strerror(errno));
     }
+    if (t->isolate)
+        detach_netns_dir();
     if (!t->isolate)
         return 0;
     if (unshare(CLONE_NEWPID) < 0)
@@ -1664,6 +1688,7 @@ static void finish(struct task *t)
         stream_close(c, 1, (int64_t)(wall_now() * 1000.0));
         close_fd(&c->probe.fd);
         close_fd(&c->logfd);
+        close_fd(&c->netns_fd);
     }
     status_write(t);
     log_info("task done");
