@@ -7,7 +7,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-      libcurl4-openssl-dev libssl-dev libmnl-dev libnftables-dev libldns-dev \
+      libcurl4-openssl-dev libgnutls28-dev libmnl-dev libnftables-dev libldns-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -19,7 +19,7 @@ RUN make -j"$(nproc)" all
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libjansson4 libsqlite3-0 libcurl4 libssl3 libmnl0 \
+      libmicrohttpd12 libjansson4 libsqlite3-0 libcurl4 libgnutls30 libmnl0 \
       libnftables1 libldns3 ca-certificates iproute2 procps python3 curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/release/ecslocal /src/build/release/ecslocal-shim /usr/local/bin/

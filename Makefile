@@ -10,10 +10,11 @@ CC       ?= cc
 # Build directory; helpers working side by side each use their own.
 B        ?= build
 .DEFAULT_GOAL := all
-PKGS     := libmicrohttpd jansson sqlite3 libcrypto libmnl libnftables ldns
-# libcurl: headers only; the client commands load it when they run
-# (server/client_http.c), so the server never maps it.
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+PKGS     := libmicrohttpd jansson sqlite3 gnutls libmnl libnftables
+# libcurl and ldns: headers only; they are loaded when first needed (the
+# client commands, server/client_http.c; the first DNS query,
+# server/ldns_lazy.c), so a server start maps neither.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl ldns 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -MMD -MP

@@ -14,10 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+/* GnuTLS, not OpenSSL: libmicrohttpd loads it anyway, and libcrypto
+ * would cost every start a few milliseconds and a megabyte. */
+#include <gnutls/crypto.h>
 
 #include "buf.h"
 #include "sigv4.h"
@@ -34,8 +33,8 @@ static void hex(const unsigned char *in, size_t n, char *out)
 
 void sigv4_sha256_hex(const void *data, size_t len, char out[65])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(data, len, md);
+    unsigned char md[32];
+    gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, md);
     hex(md, sizeof(md), out);
 }
 
@@ -264,12 +263,19 @@ static void canonical_header_value(struct buf *b, const char *v)
     }
 }
 
+/* Compares in a time that does not depend on where they differ. */
+static int same_secret(const char *a, const char *b, size_t n)
+{
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
 static void hmac(const void *key, size_t keylen, const char *msg,
                  unsigned char out[32])
 {
-    unsigned int len = 32;
-    HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
-         strlen(msg), out, &len);
+    gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, keylen, msg, strlen(msg), out);
 }
 
 int sigv4_verify(const struct sigv4_request *rq, const struct sigv4_auth *a,
@@ -338,7 +344,7 @@ int sigv4_verify(const struct sigv4_request *rq, const struct sigv4_auth *a,
     hmac(k4, 32, sts.data ? sts.data : "", s);
     buf_free(&sts);
     hex(s, 32, sig);
-    if (strlen(a->signature) != 64 || CRYPTO_memcmp(sig, a->signature, 64) != 0)
+    if (strlen(a->signature) != 64 || !same_secret(sig, a->signature, 64))
         return SIGV4_MISMATCH;
     return SIGV4_OK;
 }

@@ -21,6 +21,7 @@
 #include "../storage/db.h"
 #include "../storage/store.h"
 #include "dns.h"
+#include "ldns_lazy.h"
 #include "log.h"
 #include "netns.h"
 #include "server.h"
@@ -207,6 +208,13 @@ static int resolve(const struct view *v, const char *qname, ldns_rr_type type, l
 /* A response to the query in buf, in a new wire buffer. */
 static uint8_t *answer(const struct view *v, const uint8_t *buf, size_t len, size_t *outlen)
 {
+    static int told;
+    const char *why = ldns_lazy_load();
+    if (why) {
+        if (!told++)
+            log_error("dns: %s; queries go unanswered", why);
+        return NULL;
+    }
     ldns_pkt *q = NULL;
     if (ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK)
         return NULL;

@@ -3,7 +3,7 @@
 # only the missing ones.  Runs apt-get as root (or through sudo).
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-dev
-libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
+libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libgnutls28-dev
 libmnl-dev libnftables-dev libldns-dev
 python3 python3-pytest python3-boto3 awscli
 iproute2 nftables procps curl diffutils coreutils"

@@ -8,7 +8,7 @@
 
 FB       ?= build/fuzz
 CC       := clang
-PKGS     := jansson sqlite3 libcrypto
+PKGS     := jansson sqlite3 gnutls
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 CFLAGS   := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(SAN) \
             -Wall -Wextra -Wno-unused-parameter \
