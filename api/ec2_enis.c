@@ -519,38 +519,33 @@ static int read_addresses(struct call *c, struct eni_spec *spec, json_t **second
     return 0;
 }
 
-struct token_find {
-    const char *token;
-    json_t *found;
-};
-
 static int has_token(json_t *doc, const char *id, void *arg)
 {
     (void)id;
-    struct token_find *t = arg;
-    const char *token = jstr(doc, "_ClientToken");
-    if (token && strcmp(token, t->token) == 0)
-        t->found = json_incref(doc);
-    return t->found != NULL;
+    *(json_t **)arg = json_incref(doc);
+    return 1;
 }
 
 /* A repeated CreateNetworkInterface with the same ClientToken answers the
  * ENI the first one made.  Returns 1 when it did, 0 when the token is new. */
 static int answer_repeat(struct call *c, const char *token)
 {
-    struct token_find t = { token, NULL };
-    if (store_each(c->db, &c->scope, "network-interface", NULL, NULL, has_token, &t) < 0 &&
-        !t.found)
+    json_t *found = NULL;
+    /* The SDKs send a token with every CreateNetworkInterface: SQLite
+     * finds it without a document being parsed. */
+    struct store_filter same = { { "$._ClientToken" }, { token }, NULL, NULL };
+    if (store_each_where(c->db, &c->scope, "network-interface", NULL, NULL, &same, has_token,
+                         &found) < 0 && !found)
         return call_internal(c, "listing network interfaces");
-    if (!t.found)
+    if (!found)
         return 0;
-    if (strcmp(jstr(t.found, "SubnetId"), in_str(c, "SubnetId")) != 0) {
-        json_decref(t.found);
+    if (strcmp(jstr(found, "SubnetId"), in_str(c, "SubnetId")) != 0) {
+        json_decref(found);
         return call_error(c, "IdempotentParameterMismatch",
                           "Client token '%s' was already used with different parameters.",
                           token);
     }
-    json_object_set_new(call_out(c), "NetworkInterface", t.found);
+    json_object_set_new(call_out(c), "NetworkInterface", found);
     jset_str(c->out, "ClientToken", token);
     return 1;
 }

@@ -140,22 +140,16 @@ static int add_usage(json_t *task, const char *id, void *arg)
 {
     (void)id;
     struct usage *u = arg;
-    const char *ci = ecs_str(task, "containerInstanceArn");
     const char *last = ecs_str(task, "lastStatus");
-    if (!ci || strcmp(ci, u->arn) != 0 || (last && strcmp(last, "STOPPED") == 0))
+    if (last && strcmp(last, "STOPPED") == 0)
         return 0;
     if (last && strcmp(last, "RUNNING") == 0)
         u->running++;
     else
         u->pending++;
-    json_t *def = json_object_get(task, "_def");
+    /* _def holds what ecs_task_needs reads of a task definition. */
     struct ecs_needs n;
-    json_t *td = json_pack("{s:O, s:s?, s:s?, s:s?}", "containerDefinitions",
-                           json_object_get(def, "containerDefinitions"), "networkMode",
-                           ecs_str(def, "networkMode"), "cpu", ecs_str(def, "cpu"),
-                           "memory", ecs_str(def, "memory"));
-    ecs_task_needs(td, json_object_get(task, "overrides"), &n);
-    json_decref(td);
+    ecs_task_needs(json_object_get(task, "_def"), json_object_get(task, "overrides"), &n);
     u->cpu += n.cpu;
     u->memory += n.memory;
     json_array_extend(u->ports, n.ports);
@@ -175,7 +169,10 @@ static int instance_usage(struct call *c, json_t *inst, struct usage *u)
     if (ecs_arn_parse(u->arn, &a) < 0)
         return 0;
     snprintf(cluster, sizeof(cluster), "%s", a.cluster);
-    if (store_each(c->db, &c->scope, ECS_T_TASK, cluster, NULL, add_usage, u) < 0)
+    /* Once per instance for Describe and placement: only its own tasks
+     * are parsed, not the whole cluster's. */
+    struct store_filter mine = { { "$.containerInstanceArn" }, { u->arn }, NULL, NULL };
+    if (store_each_where(c->db, &c->scope, ECS_T_TASK, cluster, NULL, &mine, add_usage, u) < 0)
         return call_internal(c, "reading tasks");
     return 0;
 }

@@ -40,7 +40,6 @@ struct dep_state {
 };
 
 struct svc_tasks {
-    const char *group;
     json_t *live;               /* not STOPPED */
     json_t *stopped;
 };
@@ -49,9 +48,6 @@ static int collect_task(json_t *doc, const char *id, void *arg)
 {
     (void)id;
     struct svc_tasks *w = arg;
-    const char *g = ecs_str(doc, "group");
-    if (!g || strcmp(g, w->group) != 0)
-        return 0;
     const char *last = ecs_str(doc, "lastStatus");
     json_array_append(last && strcmp(last, "STOPPED") == 0 ? w->stopped : w->live, doc);
     return 0;
@@ -232,9 +228,11 @@ static int schedule(struct call *c, json_t *svc, const char *sid)
         return 0;
     char group[ECS_NAME_MAX + 16];
     snprintf(group, sizeof(group), "service:%s", ecs_str(svc, "serviceName"));
-    struct svc_tasks w = { group, json_array(), json_array() };
+    struct svc_tasks w = { json_array(), json_array() };
     struct instance_status inst = { json_object() };
-    store_each(c->db, &c->scope, ECS_T_TASK, cname, NULL, collect_task, &w);
+    /* Every tick, for every service: only its own tasks are parsed. */
+    struct store_filter own = { { "$.group" }, { group }, NULL, NULL };
+    store_each_where(c->db, &c->scope, ECS_T_TASK, cname, NULL, &own, collect_task, &w);
     store_each(c->db, &c->scope, ECS_T_CONTAINER_INSTANCE, cname, NULL, note_instance, &inst);
 
     json_t *deps = json_object_get(svc, "deployments");

@@ -269,35 +269,75 @@ static int visit_row(struct row *r, store_visit_fn fn, void *arg)
  * early -- a page of a listing -- reads only what it visits. */
 #define EACH_BATCH 64
 
-int store_each(struct db *db, const struct scope *s, const char *type,
-               const char *parent, const char *after, store_visit_fn fn,
-               void *arg)
+/* The conditions of a store_filter, evaluated by SQLite on the stored
+ * text (no document is parsed for a row that fails them).  One statement
+ * serves every filter: an unused condition is bound to NULL and passes. */
+#define FILTER_SQL                                                                  \
+    "AND (?8 IS NULL OR json_extract(body, ?8) = ?9) "                              \
+    "AND (?10 IS NULL OR json_extract(body, ?10) = ?11) "                           \
+    "AND (?12 IS NULL OR json_extract(body, ?12) = ?13) "                           \
+    "AND (?14 IS NULL OR json_extract(body, ?14) = ?15) "                           \
+    "AND (?16 IS NULL OR json_extract(body, ?16) = ?17) "                           \
+    "AND (?18 IS NULL OR substr(json_extract(body, ?18), -length(?19) - 1) = '/' || ?19) "
+
+static void bind_filter(sqlite3_stmt *st, const struct store_filter *f)
+{
+    for (int i = 0; f && i < STORE_MAX_EQ; i++) {
+        if (!f->eq_path[i])
+            continue;
+        sqlite3_bind_text(st, 8 + 2 * i, f->eq_path[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 9 + 2 * i, f->eq_value[i] ? f->eq_value[i] : "", -1,
+                          SQLITE_STATIC);
+    }
+    if (f && f->tail_path) {
+        sqlite3_bind_text(st, 18, f->tail_path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 19, f->tail_value ? f->tail_value : "", -1, SQLITE_STATIC);
+    }
+}
+
+/* The statement for a walk: ?1-?4 scope, type, parent; ?5 what to select
+ * besides the id (NULL: the document); ?6 after; ?7 batch; then the
+ * filter.  Without INDEXED BY, SQLite prefers the primary key (it gives
+ * the id order) and walks every resource of the type to find a parent's
+ * few: a group's rules among thousands. */
+static sqlite3_stmt *walk_stmt(struct db *db, const struct scope *s, const char *type,
+                               const char *parent, const char *value_path,
+                               const char *after, const struct store_filter *f)
+{
+    sqlite3_stmt *st = parent
+        ? db_stmt(db,
+              "SELECT id, CASE WHEN ?5 IS NULL THEN body ELSE json_extract(body, ?5) END "
+              "FROM resources INDEXED BY resources_by_parent "
+              "WHERE account=?1 AND region=?2 AND type=?3 AND parent=?4 AND id>?6 "
+              FILTER_SQL "ORDER BY id LIMIT ?7")
+        : db_stmt(db,
+              "SELECT id, CASE WHEN ?5 IS NULL THEN body ELSE json_extract(body, ?5) END "
+              "FROM resources WHERE account=?1 AND region=?2 AND type=?3 AND id>?6 "
+              FILTER_SQL "ORDER BY id LIMIT ?7");
+    if (!st)
+        return NULL;
+    bind_scope(st, s);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    if (parent)
+        sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
+    if (value_path)
+        sqlite3_bind_text(st, 5, value_path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, after, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 7, EACH_BATCH);
+    bind_filter(st, f);
+    return st;
+}
+
+int store_each_where(struct db *db, const struct scope *s, const char *type,
+                     const char *parent, const char *after, const struct store_filter *f,
+                     store_visit_fn fn, void *arg)
 {
     char last[512];
     snprintf(last, sizeof(last), "%s", after ? after : "");
     for (;;) {
-        sqlite3_stmt *st;
-        if (parent) {
-            /* Without INDEXED BY, SQLite prefers the primary key (it gives
-             * the id order) and walks every resource of the type to find
-             * a parent's few: a group's rules among thousands. */
-            st = db_stmt(db,
-                "SELECT id, body FROM resources INDEXED BY resources_by_parent "
-                "WHERE account=?1 AND region=?2 "
-                "AND type=?3 AND parent=?4 AND id>?5 ORDER BY id LIMIT ?6");
-        } else {
-            st = db_stmt(db,
-                "SELECT id, body FROM resources WHERE account=?1 AND region=?2 "
-                "AND type=?3 AND id>?5 ORDER BY id LIMIT ?6");
-        }
+        sqlite3_stmt *st = walk_stmt(db, s, type, parent, NULL, last, f);
         if (!st)
             return STORE_ERROR;
-        bind_scope(st, s);
-        sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-        if (parent)
-            sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, last, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 6, EACH_BATCH);
         struct row *rows;
         size_t n;
         int rc = collect_rows(st, &rows, &n);
@@ -312,6 +352,13 @@ int store_each(struct db *db, const struct scope *s, const char *type,
     }
 }
 
+int store_each(struct db *db, const struct scope *s, const char *type,
+               const char *parent, const char *after, store_visit_fn fn,
+               void *arg)
+{
+    return store_each_where(db, s, type, parent, after, NULL, fn, arg);
+}
+
 int store_list(struct db *db, const struct scope *s, const char *type,
                const char *parent, const char *after, const struct store_filter *f,
                const char *value_path, store_list_fn fn, void *arg)
@@ -319,37 +366,9 @@ int store_list(struct db *db, const struct scope *s, const char *type,
     char last[512];
     snprintf(last, sizeof(last), "%s", after ? after : "");
     for (;;) {
-        /* One statement for every filter: an unused condition is bound to
-         * NULL and passes. */
-        sqlite3_stmt *st = db_stmt(db,
-            "SELECT id, json_extract(body, ?5) FROM resources INDEXED BY resources_by_parent "
-            "WHERE account=?1 AND region=?2 AND type=?3 AND parent=?4 AND id>?6 "
-            "AND (?8 IS NULL OR json_extract(body, ?8) = ?9) "
-            "AND (?10 IS NULL OR json_extract(body, ?10) = ?11) "
-            "AND (?12 IS NULL OR json_extract(body, ?12) = ?13) "
-            "AND (?14 IS NULL OR json_extract(body, ?14) = ?15) "
-            "AND (?16 IS NULL OR json_extract(body, ?16) = ?17) "
-            "AND (?18 IS NULL OR substr(json_extract(body, ?18), -length(?19) - 1) = '/' || ?19) "
-            "ORDER BY id LIMIT ?7");
+        sqlite3_stmt *st = walk_stmt(db, s, type, parent, value_path, last, f);
         if (!st)
             return STORE_ERROR;
-        bind_scope(st, s);
-        sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, value_path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, last, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 7, EACH_BATCH);
-        for (int i = 0; f && i < STORE_MAX_EQ; i++) {
-            if (!f->eq_path[i])
-                continue;
-            sqlite3_bind_text(st, 8 + 2 * i, f->eq_path[i], -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 9 + 2 * i, f->eq_value[i] ? f->eq_value[i] : "", -1,
-                              SQLITE_STATIC);
-        }
-        if (f && f->tail_path) {
-            sqlite3_bind_text(st, 18, f->tail_path, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 19, f->tail_value ? f->tail_value : "", -1, SQLITE_STATIC);
-        }
         int rc, n = 0, result = STORE_OK;
         while (result == STORE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
             n++;

@@ -92,17 +92,25 @@ typedef int (*store_visit_text_fn)(const struct scope *s, const char *id,
 int store_each_all_text(struct db *db, const char *type, store_visit_text_fn fn,
                         void *arg);
 
-/* Listing without parsing: the ids of a parent's resources (after `after`,
- * in id order) whose documents match every condition of f, with the string
- * at value_path of each, read by SQLite's json_extract.  Paths are SQLite
- * JSON paths ("$.desiredStatus").  fn returning non-zero stops the walk
- * (and is returned). */
+/* Conditions on a document, evaluated by SQLite on the stored text (no
+ * document is parsed for a row that fails them).  Paths are SQLite JSON
+ * paths ("$.desiredStatus"). */
 #define STORE_MAX_EQ 5
 struct store_filter {
     const char *eq_path[STORE_MAX_EQ];   /* document[path] == value; NULL: unused */
     const char *eq_value[STORE_MAX_EQ];
     const char *tail_path, *tail_value; /* document[path] ends with "/" value */
 };
+
+/* store_each, visiting only the documents that match f (NULL: all). */
+int store_each_where(struct db *db, const struct scope *s, const char *type,
+                     const char *parent, const char *after, const struct store_filter *f,
+                     store_visit_fn fn, void *arg);
+
+/* Listing without parsing: the ids of the resources (a parent's, or all
+ * of the type when parent is NULL; after `after`, in id order) that match
+ * f, with the string at value_path of each.  fn returning non-zero stops
+ * the walk (and is returned). */
 typedef int (*store_list_fn)(const char *id, const char *value, void *arg);
 int store_list(struct db *db, const struct scope *s, const char *type,
                const char *parent, const char *after, const struct store_filter *f,
