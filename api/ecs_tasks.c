@@ -218,15 +218,39 @@ static json_t *build_containers(struct call *c, const char *cluster, const char 
             json_object_set_new(ctr, "memoryReservation", json_string(cpu));
         }
         json_array_append_new(out, ctr);
-        /* The container's metadata endpoint id (ECS_CONTAINER_METADATA_URI_V4). */
+        /* The container's metadata endpoint id (ECS_CONTAINER_METADATA_URI_V4);
+         * stored with the task (store_endpoints). */
         ecs_uuid(eid);
         json_object_set_new(endpoints, ecs_str(d, "name"), json_string(eid));
-        json_t *ep = json_pack("{s:s, s:s, s:s, s:s?}", "account", c->account, "region",
-                               c->region, "task", task_id, "container", ecs_str(d, "name"));
-        store_insert(c->db, &endpoint_scope, "ecs-endpoint", eid, task_id, NULL, ep);
-        json_decref(ep);
     }
     return out;
+}
+
+/* The metadata server (server/tmds.c) finds a task and container by the
+ * endpoint id in the container's URI, across accounts: one row per
+ * container in _rt.endpoints, from the task's insert to its release. */
+static int store_endpoints(struct call *c, const char *task_id, json_t *task)
+{
+    const char *name;
+    json_t *eid;
+    json_object_foreach(json_object_get(json_object_get(task, "_rt"), "endpoints"), name, eid) {
+        json_t *ep = json_pack("{s:s, s:s, s:s, s:s}", "account", c->account, "region",
+                               c->region, "task", task_id, "container", name);
+        int rc = store_insert(c->db, &endpoint_scope, "ecs-endpoint", json_string_value(eid),
+                              task_id, NULL, ep);
+        json_decref(ep);
+        if (rc != STORE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static void delete_endpoints(struct db *db, json_t *task)
+{
+    const char *name;
+    json_t *eid;
+    json_object_foreach(json_object_get(json_object_get(task, "_rt"), "endpoints"), name, eid)
+        store_delete(db, &endpoint_scope, "ecs-endpoint", json_string_value(eid));
 }
 
 static json_t *default_overrides(json_t *overrides)
@@ -330,13 +354,14 @@ int ecs_task_create(struct call *c, const struct ecs_task_request *rq, json_t **
     ecs_new_id(id);
     ecs_task_arn(c, cluster, id, arn, sizeof(arn));
 
+    struct ecs_needs needs;
+    ecs_task_needs(rq->taskdef, rq->overrides, &needs);
     if (strcmp(rq->launch_type, "EC2") == 0) {
-        struct ecs_needs needs;
-        ecs_task_needs(rq->taskdef, rq->overrides, &needs);
         int rc = ecs_place_task(c, rq->cluster, &needs, rq->instance_id, failures, &instance);
-        ecs_needs_free(&needs);
-        if (rc != 0)
+        if (rc != 0) {
+            ecs_needs_free(&needs);
             return rc;
+        }
     }
 
     const char *family = ecs_str(rq->taskdef, "family");
@@ -362,8 +387,6 @@ int ecs_task_create(struct call *c, const struct ecs_task_request *rq, json_t **
         "_rt", json_pack("{s:s, s:o}", "phase", "new", "endpoints", endpoints));
     json_object_set_new(task, "containers",
                         build_containers(c, cluster, id, arn, rq->taskdef, endpoints));
-    struct ecs_needs needs;
-    ecs_task_needs(rq->taskdef, rq->overrides, &needs);
     char text[32];
     if (needs.cpu > 0 || ecs_str(rq->taskdef, "cpu")) {
         snprintf(text, sizeof(text), "%lld", needs.cpu);
@@ -414,6 +437,7 @@ int ecs_task_create(struct call *c, const struct ecs_task_request *rq, json_t **
     }
     json_decref(instance);
     if (store_insert(c->db, &c->scope, ECS_T_TASK, id, cluster, NULL, task) != STORE_OK ||
+        store_endpoints(c, id, task) < 0 ||
         store_mark_dirty(c->db, &c->scope, ECS_T_TASK, id) != STORE_OK) {
         json_decref(task);
         return call_internal(c, "storing task");
@@ -486,6 +510,7 @@ int ecs_task_release(struct db *db, const struct scope *s, json_t *task, double 
         json_object_set_new(a, "status", json_string("DELETED"));
     const char *id = strrchr(ecs_str(task, "taskArn"), '/') + 1;
     store_release_owner(db, s, id);
+    delete_endpoints(db, task);
     return 0;
 }
 
