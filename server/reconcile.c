@@ -72,7 +72,9 @@ static void watch_task(struct task_ref *t)
     if (t->watch >= 0 || inofd < 0)
         return;
     runtime_task_dir(t->id, dir, sizeof(dir));
-    t->watch = inotify_add_watch(inofd, dir, IN_MOVED_TO | IN_CLOSE_WRITE);
+    /* The supervisor replaces status.json by renaming a new one over it;
+     * other files of the directory change too, and wake nobody. */
+    t->watch = inotify_add_watch(inofd, dir, IN_MOVED_TO);
 }
 
 static struct task_ref *add_task(const char *account, const char *region, const char *id)
@@ -159,8 +161,9 @@ static void read_inotify(void)
             struct inotify_event *ev = (struct inotify_event *)p;
             /* An overflowed queue lost events: everyone looks again. */
             int all = (ev->mask & IN_Q_OVERFLOW) != 0;
+            int status = ev->len && strcmp(ev->name, "status.json") == 0;
             for (struct task_ref *t = active; t; t = t->next)
-                if (all || t->watch == ev->wd)
+                if (all || (status && t->watch == ev->wd))
                     t->step = 1;
             p += sizeof(*ev) + ev->len;
         }

@@ -2,7 +2,6 @@
  * One task's way through its lifecycle (see tasks.h for the table).
  */
 #include <arpa/inet.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,9 +309,6 @@ static int decide(struct task_ref *t, double now, struct action *a)
             changed = 1;
         }
         json_decref(status);
-        if (a->kind == ACT_NONE && now >= t->next_flush && !changed) {
-            a->kind = ACT_NONE;     /* logs are flushed by the caller */
-        }
     } else if (strcmp(phase, "exited") == 0) {
         if (!jstreq(doc, "lastStatus", "DEPROVISIONING")) {
             set_status(doc, "DEPROVISIONING");
@@ -327,9 +323,10 @@ static int decide(struct task_ref *t, double now, struct action *a)
     if (db_commit(server.db) < 0)
         log_error("task %s: commit failed: %s", t->id, db_errmsg(server.db));
     db_unlock(server.db);
-    if (a->kind != ACT_NONE || !finished)
-        a->doc = json_deep_copy(doc);
-    json_decref(doc);
+    if (finished)
+        json_decref(doc);
+    else
+        a->doc = doc;       /* the caller's now */
     /* A change made another step possible (PENDING -> ACTIVATING ->
      * RUNNING): come back at once. */
     t->step = changed;
@@ -620,9 +617,10 @@ static void record(struct task_ref *t, struct action *a, double now)
             json_object_set(rt, "container_netns", a->container_netns);
         if (a->bridge_ips)
             json_object_set(rt, "bridge_ips", a->bridge_ips);
+        /* Even when provisioning failed half-way: cleanup removes it. */
+        if (a->netns[0])
+            json_object_set_new(rt, "netns", json_string(a->netns));
         if (a->ok) {
-            if (a->netns[0])
-                json_object_set_new(rt, "netns", json_string(a->netns));
             if (a->shared_netns[0])
                 json_object_set_new(rt, "instance_netns", json_string(a->shared_netns));
             set_phase(doc, "ready");
@@ -701,30 +699,10 @@ static void save_offsets(struct task_ref *t, json_t *offsets)
     db_unlock(server.db);
 }
 
-/* The status file's modification time; zero when there is none. */
-static struct timespec status_mtime(const char *task_id)
-{
-    char path[700];
-    struct stat st;
-    runtime_task_dir(task_id, path, sizeof(path));
-    strncat(path, "/status.json", sizeof(path) - strlen(path) - 1);
-    if (stat(path, &st) < 0)
-        return (struct timespec){ 0 };
-    return st.st_mtim;
-}
-
-static int same_time(struct timespec a, struct timespec b)
-{
-    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
-
 int task_step(struct task_ref *t, double now)
 {
     for (int round = 0; round < 16; round++) {
         struct action a = { 0 };
-        /* Taken before the file is read: a write after this shows as a
-         * newer time in task_due even if its inotify event was missed. */
-        struct timespec seen = status_mtime(t->id);
         int finished = decide(t, now, &a);
         if (finished) {
             json_decref(a.doc);
@@ -747,7 +725,6 @@ int task_step(struct task_ref *t, double now)
              * still alive are due.  Other phases move on the tick. */
             t->steady = steady;
             t->ships_logs = awslogs;
-            t->seen = seen;
             t->next_look = !steady ? 0 : now + (awslogs ? 0.25 : LIVENESS_EVERY);
             json_decref(a.doc);
             if (!t->step)
@@ -776,10 +753,7 @@ int task_due(struct task_ref *t, double now)
 {
     if (now < t->next_look)
         return 0;
-    /* Should an event be lost all the same (a full inotify queue), the
-     * file's time tells of the write. */
-    if (t->steady && !t->ships_logs && same_time(status_mtime(t->id), t->seen) &&
-        runtime_alive(t->shim, t->id)) {
+    if (t->steady && !t->ships_logs && runtime_alive(t->shim, t->id)) {
         t->next_look = now + LIVENESS_EVERY;
         return 0;
     }

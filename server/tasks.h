@@ -21,7 +21,6 @@
 #define ECSL_TASKS_H
 
 #include <sys/types.h>
-#include <time.h>
 
 struct task_ref {
     char account[16];
@@ -34,7 +33,6 @@ struct task_ref {
     double next_look;       /* when a step is due without any event */
     int steady;             /* running, supervisor reporting changes */
     int ships_logs;         /* has awslogs output to read periodically */
-    struct timespec seen;   /* status file's mtime when last read */
     struct task_ref *next;
 };
 
