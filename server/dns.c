@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <ldns/ldns.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../api/cidr.h"
@@ -280,10 +282,22 @@ static void serve_udp(struct dns_sock *s)
     }
 }
 
-static int read_full(int fd, uint8_t *buf, size_t n)
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* n bytes before the deadline (monotonic ms), or -1. */
+static int read_full(int fd, uint8_t *buf, size_t n, long long deadline)
 {
     size_t got = 0;
     while (got < n) {
+        long long left = deadline - now_ms();
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return -1;
         ssize_t r = read(fd, buf + got, n - got);
         if (r <= 0)
             return -1;
@@ -292,24 +306,19 @@ static int read_full(int fd, uint8_t *buf, size_t n)
     return 0;
 }
 
-static void serve_tcp(struct dns_sock *s)
+/* One query on an accepted connection, outside the sockets' lock: the
+ * whole exchange has one second, so a slow client holds up nobody. */
+static void serve_tcp(int fd, const struct view *v)
 {
-    int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0)
-        return;
-    /* One query per connection, with a short deadline so a slow client
-     * cannot hold the server up. */
     struct timeval tv = { 1, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    long long deadline = now_ms() + 1000;
     uint8_t lenbuf[2], buf[65536];
-    if (read_full(fd, lenbuf, 2) == 0) {
+    if (read_full(fd, lenbuf, 2, deadline) == 0) {
         size_t n = (size_t)lenbuf[0] << 8 | lenbuf[1];
-        if (n > 0 && read_full(fd, buf, n) == 0) {
-            struct view v;
-            view_of(s, &v);
+        if (n > 0 && read_full(fd, buf, n, deadline) == 0) {
             size_t outlen = 0;
-            uint8_t *out = answer(&v, buf, n, &outlen);
+            uint8_t *out = answer(v, buf, n, &outlen);
             if (out && outlen < 65536) {
                 uint8_t hdr[2] = { (uint8_t)(outlen >> 8), (uint8_t)(outlen & 255) };
                 ssize_t w = write(fd, hdr, 2);
@@ -336,17 +345,21 @@ static void *loop(void *arg)
                 (void)r;
                 continue;
             }
+            int conn = -1;
+            struct view v;
             pthread_mutex_lock(&lock);
             struct dns_sock *s = socks;
             while (s && s != ev[i].data.ptr)
                 s = s->next;
-            if (s) {
-                if (s->tcp)
-                    serve_tcp(s);
-                else
-                    serve_udp(s);
+            if (s && s->tcp) {
+                conn = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+                view_of(s, &v);
+            } else if (s) {
+                serve_udp(s);
             }
             pthread_mutex_unlock(&lock);
+            if (conn >= 0)
+                serve_tcp(conn, &v);
         }
     }
     return NULL;
