@@ -10,6 +10,7 @@
 #include "../api/cidr.h"
 #include "netns.h"
 #include "sgfilter.h"
+#include "vpcnet.h"
 
 static const char *jstr(json_t *o, const char *k)
 {
@@ -401,10 +402,15 @@ static int run_nft(int vpcfd, const char *text, char *err, size_t errlen)
  * when nothing changed.  Only the reconciler thread calls sgfilter_*. */
 static json_t *applied;
 
-void sgfilter_forget(void)
+void sgfilter_forget(json_t *vpc)
 {
-    if (applied)
+    char key[128];
+    if (applied && !vpc) {
         json_object_clear(applied);
+    } else if (applied) {
+        vpcnet_key(vpc, key, sizeof(key));
+        json_object_del(applied, key);
+    }
 }
 
 int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *err,
@@ -415,8 +421,7 @@ int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *er
         return -1;
     }
     char key[128];
-    snprintf(key, sizeof(key), "%s/%s/%s", jstr(vpc, "_account") ? jstr(vpc, "_account") : "",
-             jstr(vpc, "_region") ? jstr(vpc, "_region") : "", jstr(vpc, "VpcId") ? jstr(vpc, "VpcId") : "");
+    vpcnet_key(vpc, key, sizeof(key));
     json_t *want = desired_table(vpc, enis, rules);
     json_t *have = json_object_get(applied, key);
     if (have && json_equal(have, want)) {

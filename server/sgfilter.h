@@ -32,8 +32,9 @@
 int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *err,
                    size_t errlen);
 
-/* Forget what was applied (after namespaces were torn down). */
-void sgfilter_forget(void);
+/* Forget what was applied in the VPC (NULL: in every VPC), whose
+ * namespace is new or gone. */
+void sgfilter_forget(json_t *vpc);
 
 /* The rendered table text (for tests and debugging); caller frees. */
 char *sgfilter_render(json_t *vpc, json_t *enis, json_t *rules);

@@ -34,7 +34,7 @@ static const char *const watched[] = {
 };
 #define NWATCHED (sizeof(watched) / sizeof(watched[0]))
 static unsigned long seen[NWATCHED];
-static void forget_memo(void);
+static void forget_memo(json_t *vpc);
 static int synced_once;
 
 static const char *jstr(json_t *o, const char *k)
@@ -263,8 +263,9 @@ static int ensure_vpc(json_t *vpc, char *err, size_t errlen)
     }
     int rc = 0;
     if (fresh) {
-        sgfilter_forget();
-        forget_memo();
+        /* A namespace made anew has none of what was applied to it. */
+        sgfilter_forget(vpc);
+        forget_memo(vpc);
         /* The VPC router: forwards between its subnets, never redirects
          * (an ENI's traffic goes back out the bridge it came from). */
         rc |= sysctl_in(fd, "/proc/sys/net/ipv4/ip_forward", "1");
@@ -534,12 +535,17 @@ static int note_link(const char *name, int ifindex, void *arg)
  * and whenever the kernel refused something. */
 static json_t *memo;
 
+void vpcnet_key(json_t *vpc, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s/%s", jstr(vpc, "_account") ? jstr(vpc, "_account") : "",
+             jstr(vpc, "_region") ? jstr(vpc, "_region") : "",
+             jstr(vpc, "VpcId") ? jstr(vpc, "VpcId") : "");
+}
+
 static json_t *vpc_memo(json_t *vpc, const char *what, json_t *replace)
 {
     char key[128];
-    snprintf(key, sizeof(key), "%s/%s/%s", jstr(vpc, "_account") ? jstr(vpc, "_account") : "",
-             jstr(vpc, "_region") ? jstr(vpc, "_region") : "",
-             jstr(vpc, "VpcId") ? jstr(vpc, "VpcId") : "");
+    vpcnet_key(vpc, key, sizeof(key));
     if (!memo)
         memo = json_object();
     json_t *m = json_object_get(memo, key);
@@ -553,10 +559,16 @@ static json_t *vpc_memo(json_t *vpc, const char *what, json_t *replace)
     return json_is_object(v) ? v : NULL;
 }
 
-static void forget_memo(void)
+/* Forget what was done in the VPC (NULL: in every VPC). */
+static void forget_memo(json_t *vpc)
 {
-    if (memo)
+    char key[128];
+    if (memo && !vpc) {
         json_object_clear(memo);
+    } else if (memo) {
+        vpcnet_key(vpc, key, sizeof(key));
+        json_object_del(memo, key);
+    }
 }
 
 /* Whether every key of old is still in now (nothing went away). */
@@ -864,7 +876,7 @@ void vpcnet_teardown(void)
         }
         closedir(d);
     }
-    sgfilter_forget();
-    forget_memo();
+    sgfilter_forget(NULL);
+    forget_memo(NULL);
     synced_once = 0;
 }

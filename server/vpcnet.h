@@ -43,6 +43,10 @@ int vpcnet_stale(void);
 /* Remove every namespace this server made (reset). */
 void vpcnet_teardown(void);
 
+/* The key of a VPC document ("account/region/vpc-id") in the memories
+ * of what was done to its namespace (here and in sgfilter.c). */
+void vpcnet_key(json_t *vpc, char *out, size_t len);
+
 /* Plug an ENI (its NetworkInterface document) into the namespace nsfd as
  * ifname, with its MAC, addresses and, when primary, the default route.
  * Creates the VPC namespace and subnet bridge if they are missing. */
