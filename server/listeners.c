@@ -154,16 +154,6 @@ void listeners_remove(const char *owner)
     pthread_mutex_unlock(&lock);
 }
 
-int listeners_count(void)
-{
-    int n = 0;
-    pthread_mutex_lock(&lock);
-    for (struct listener *l = all; l; l = l->next)
-        n++;
-    pthread_mutex_unlock(&lock);
-    return n;
-}
-
 int listeners_has(const char *owner)
 {
     int found = 0;

@@ -19,7 +19,6 @@ int listeners_add(const char *owner, int nsfd, uint32_t ip, int port,
                   char *err, size_t errlen);
 /* Close every listener of owner. */
 void listeners_remove(const char *owner);
-int listeners_count(void);
 /* Whether owner has a listener. */
 int listeners_has(const char *owner);
 

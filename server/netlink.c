@@ -8,8 +8,6 @@
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdio.h>
@@ -214,18 +212,6 @@ int nl_link_set_master(struct nl *nl, int ifindex, int master_ifindex)
     return set_link(nl, ifindex, fill_master, &m);
 }
 
-static void fill_netns(struct nlmsghdr *nlh, struct ifinfomsg *ifm, const void *arg)
-{
-    (void)ifm;
-    mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, *(const uint32_t *)arg);
-}
-
-int nl_link_set_netns(struct nl *nl, int ifindex, int nsfd)
-{
-    uint32_t fd = (uint32_t)nsfd;
-    return set_link(nl, ifindex, fill_netns, &fd);
-}
-
 static void fill_name(struct nlmsghdr *nlh, struct ifinfomsg *ifm, const void *arg)
 {
     (void)ifm;
@@ -274,50 +260,6 @@ int nl_bridge_port_isolate(struct nl *nl, int ifindex)
     mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, 1);
     mnl_attr_nest_end(nlh, pi);
     return transact(nl, nlh, NULL, NULL);
-}
-
-int nl_conntrack_flush(int nsfd)
-{
-    char buf[MNL_SOCKET_BUFFER_SIZE];
-    int fd = nsfd >= 0 ? netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER)
-                       : socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-    if (fd < 0)
-        return -errno;
-    struct mnl_socket *sock = mnl_socket_fdopen(fd);
-    if (!sock) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    int rc = -EIO;
-    if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) == 0) {
-        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-        nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
-        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        nlh->nlmsg_seq = (unsigned)time(NULL);
-        struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-        nfg->nfgen_family = AF_INET;
-        nfg->version = NFNETLINK_V0;
-        nfg->res_id = 0;
-        if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) >= 0) {
-            ssize_t n = mnl_socket_recvfrom(sock, buf, sizeof(buf));
-            rc = n < 0 ? -errno
-                       : (mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq,
-                                     mnl_socket_get_portid(sock), NULL, NULL) < 0 ? -errno : 0);
-            /* An empty table answers ENOENT: nothing to flush. */
-            if (rc == -ENOENT)
-                rc = 0;
-        } else {
-            rc = -errno;
-        }
-    }
-    mnl_socket_close(sock);
-    return rc;
-}
-
-int nl_dummy_create(struct nl *nl, const char *name)
-{
-    return create_kind(nl, name, "dummy", 0);
 }
 
 int nl_veth_create(struct nl *nl, const char *name, const char *peer, int peer_nsfd,
@@ -369,11 +311,6 @@ int nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix)
 {
     int rc = addr_request(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, ip, prefix);
     return rc == -EEXIST ? 0 : rc;
-}
-
-int nl_addr_del(struct nl *nl, int ifindex, uint32_t ip, int prefix)
-{
-    return addr_request(nl, RTM_DELADDR, 0, ifindex, ip, prefix);
 }
 
 int nl_route_add(struct nl *nl, uint32_t dst, int prefix, uint32_t gw, int ifindex)

@@ -28,7 +28,6 @@ int nl_link_up(struct nl *nl, int ifindex);
 int nl_link_delete(struct nl *nl, int ifindex);
 int nl_link_set_mac(struct nl *nl, int ifindex, const uint8_t mac[6]);
 int nl_link_set_master(struct nl *nl, int ifindex, int master_ifindex);
-int nl_link_set_netns(struct nl *nl, int ifindex, int nsfd);
 int nl_link_rename(struct nl *nl, int ifindex, const char *name);
 
 /* A veth pair: name here, peer in peer_nsfd (-1: here too); mtu 0 leaves
@@ -39,13 +38,8 @@ int nl_bridge_create(struct nl *nl, const char *name, unsigned mtu);
 /* Make a bridge port isolated: it only talks to the bridge itself, never
  * to other ports (everything between ENIs is routed, and so filtered). */
 int nl_bridge_port_isolate(struct nl *nl, int ifindex);
-/* Delete every conntrack entry of the namespace (so rule changes apply to
- * the next packet of existing connections). */
-int nl_conntrack_flush(int nsfd);
-int nl_dummy_create(struct nl *nl, const char *name);
 
 int nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix);
-int nl_addr_del(struct nl *nl, int ifindex, uint32_t ip, int prefix);
 /* A route to dst/prefix via gw (0: directly on the link). */
 int nl_route_add(struct nl *nl, uint32_t dst, int prefix, uint32_t gw,
                  int ifindex);
