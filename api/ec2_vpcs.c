@@ -278,9 +278,8 @@ static int collect_id(json_t *doc, const char *id, void *arg)
 {
     (void)doc;
     struct doomed *d = arg;
-    if (d->n < 64)
-        snprintf(d->ids[d->n++], sizeof(d->ids[0]), "%s", id);
-    return 0;
+    snprintf(d->ids[d->n++], sizeof(d->ids[0]), "%s", id);
+    return d->n == 64;      /* a batch; the caller comes back for more */
 }
 
 static int delete_children(struct call *c, const char *type, const char *parent)

@@ -512,24 +512,11 @@ int ecs_update_cluster(struct call *c)
     return rc;
 }
 
+/* Its input is UpdateCluster's without configuration and
+ * serviceConnectDefaults: the same handler serves it. */
 int ecs_update_cluster_settings(struct call *c)
 {
-    char name[ECS_NAME_MAX];
-    json_t *settings = request_settings(c, in_get(c, "settings"));
-    if (!settings)
-        return -1;
-    json_t *cluster = ecs_cluster_get(c, in_str(c, "cluster"), 0, name, sizeof(name));
-    if (!cluster) {
-        json_decref(settings);
-        return -1;
-    }
-    merge_settings(cluster, settings);
-    json_decref(settings);
-    int rc = save_cluster(c, cluster);
-    if (rc == 0)
-        rc = answer_cluster(c, cluster);
-    json_decref(cluster);
-    return rc;
+    return ecs_update_cluster(c);
 }
 
 /* ---- PutClusterCapacityProviders ---- */
