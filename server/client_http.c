@@ -10,11 +10,11 @@
  * optional libraries the same way.
  */
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../api/buf.h"
+#include "dl.h"
 #include "server.h"
 
 static struct {
@@ -32,12 +32,7 @@ static int load_curl(char *err, size_t errlen)
 {
     if (curl.lib)
         return 0;
-    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(err, errlen, "the client commands need libcurl: %s", dlerror());
-        return -1;
-    }
-    struct { void **fn; const char *name; } syms[] = {
+    const struct dl_sym syms[] = {
         { (void **)&curl.global_init, "curl_global_init" },
         { (void **)&curl.easy_init, "curl_easy_init" },
         { (void **)&curl.easy_setopt, "curl_easy_setopt" },
@@ -46,17 +41,11 @@ static int load_curl(char *err, size_t errlen)
         { (void **)&curl.easy_cleanup, "curl_easy_cleanup" },
         { (void **)&curl.easy_strerror, "curl_easy_strerror" },
     };
-    for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-        *syms[i].fn = dlsym(lib, syms[i].name);
-        if (!*syms[i].fn) {
-            snprintf(err, errlen, "libcurl has no %s", syms[i].name);
-            dlclose(lib);
-            return -1;
-        }
-    }
+    void *lib = dl_load("libcurl.so.4", syms, sizeof(syms) / sizeof(syms[0]), err, errlen);
+    if (!lib)
+        return -1;
     if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "curl_global_init failed");
-        dlclose(lib);
         return -1;
     }
     curl.lib = lib;

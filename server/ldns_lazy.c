@@ -10,11 +10,11 @@
  * compile.  Only dns.c calls these, and only after ldns_lazy_load()
  * succeeded.
  */
-#include <dlfcn.h>
 #include <ldns/ldns.h>
 #include <pthread.h>
 #include <stdio.h>
 
+#include "dl.h"
 #include "ldns_lazy.h"
 
 /* Every function dns.c uses: X(return type, name, parameters, arguments). */
@@ -68,30 +68,13 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int loaded;
 static char load_error[300];
 
-static void *find(void *lib, const char *name)
-{
-    void *fn = dlsym(lib, name);
-    if (!fn && !load_error[0])
-        snprintf(load_error, sizeof(load_error), "libldns has no %s", name);
-    return fn;
-}
-
 static void load(void)
 {
-    void *lib = dlopen("libldns.so.3", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(load_error, sizeof(load_error), "cannot load libldns: %s", dlerror());
-        return;
-    }
-#define RESOLVE(ret, name, params, args) *(void **)&real.name = find(lib, #name);
-#define VOID_RESOLVE(name, params, args) *(void **)&real.name = find(lib, #name);
-    LDNS_FUNCTIONS(RESOLVE)
-    VOID_FUNCTIONS(VOID_RESOLVE)
-    if (load_error[0]) {
-        dlclose(lib);
-        return;
-    }
-    loaded = 1;
+#define SYM(ret, name, params, args) { (void **)&real.name, #name },
+#define VOID_SYM(name, params, args) { (void **)&real.name, #name },
+    const struct dl_sym syms[] = { LDNS_FUNCTIONS(SYM) VOID_FUNCTIONS(VOID_SYM) };
+    loaded = dl_load("libldns.so.3", syms, sizeof(syms) / sizeof(syms[0]), load_error,
+                     sizeof(load_error)) != NULL;
 }
 
 const char *ldns_lazy_load(void)
