@@ -10,11 +10,10 @@ CC       ?= cc
 # Build directory; helpers working side by side each use their own.
 B        ?= build
 .DEFAULT_GOAL := all
-PKGS     := libmicrohttpd jansson sqlite3 gnutls libmnl libnftables
-# libcurl and ldns: headers only; they are loaded when first needed (the
-# client commands, server/client_http.c; the first DNS query,
-# server/ldns_lazy.c), so a server start maps neither.
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl ldns 2>/dev/null)
+PKGS     := libmicrohttpd jansson sqlite3 gnutls libmnl
+# libcurl, ldns and libnftables: headers only; they are loaded when first
+# needed (server/dl.h), so a server start maps none of them.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl ldns libnftables 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -MMD -MP

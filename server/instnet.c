@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "netns.h"
+#include "nft.h"
 #include "server.h"
 #include "vpcnet.h"
 
@@ -286,21 +286,6 @@ static int add_task_rules(json_t *task, const char *id, void *arg)
     return 0;
 }
 
-static int apply_nft(void *arg)
-{
-    const char *text = arg;
-    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (!ctx)
-        return -1;
-    nft_ctx_buffer_output(ctx);
-    nft_ctx_buffer_error(ctx);
-    int rc = nft_run_cmd_from_buffer(ctx, text);
-    if (rc)
-        log_warn("instance nat: %.300s", nft_ctx_get_error_buffer(ctx));
-    nft_ctx_free(ctx);
-    return rc ? -1 : 0;
-}
-
 int instnet_publish(const struct scope *s, const char *ci_arn, char *err, size_t errlen)
 {
     char ns[64], ec2_id[32] = "";
@@ -346,9 +331,10 @@ int instnet_publish(const struct scope *s, const char *ci_arn, char *err, size_t
     int fd = netns_open(ns);
     int rc = -1;
     if (fd >= 0 && text.data) {
-        rc = netns_run(fd, apply_nft, text.data);
+        char why[500];
+        rc = nft_apply(fd, text.data, why, sizeof(why));
         if (rc < 0)
-            snprintf(err, errlen, "publishing ports on %s failed", ns);
+            snprintf(err, errlen, "publishing ports on %s: %s", ns, why);
     } else {
         snprintf(err, errlen, "no namespace %s", ns);
     }

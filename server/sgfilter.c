@@ -1,7 +1,6 @@
 /*
  * Security groups as nftables rules (see sgfilter.h).
  */
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "../api/buf.h"
 #include "../api/cidr.h"
 #include "netns.h"
+#include "nft.h"
 #include "sgfilter.h"
 #include "vpcnet.h"
 
@@ -368,35 +368,6 @@ static void render_delta(struct buf *b, json_t *have, json_t *want)
             buf_printf(b, "delete set inet ecsl-sg %s\n", name);
 }
 
-struct apply_args {
-    const char *text;
-    char *err;
-    size_t errlen;
-};
-
-static int apply_in_ns(void *arg)
-{
-    struct apply_args *a = arg;
-    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (!ctx) {
-        snprintf(a->err, a->errlen, "nft_ctx_new failed");
-        return -1;
-    }
-    nft_ctx_buffer_output(ctx);
-    nft_ctx_buffer_error(ctx);
-    int rc = nft_run_cmd_from_buffer(ctx, a->text);
-    if (rc != 0)
-        snprintf(a->err, a->errlen, "nft: %.400s", nft_ctx_get_error_buffer(ctx));
-    nft_ctx_free(ctx);
-    return rc ? -1 : 0;
-}
-
-static int run_nft(int vpcfd, const char *text, char *err, size_t errlen)
-{
-    struct apply_args a = { text, err, errlen };
-    return netns_run(vpcfd, apply_in_ns, &a);
-}
-
 /* What was last applied in each VPC ("account/region/vpc" -> the desired
  * table it was), so a sync sends only the difference, and nothing at all
  * when nothing changed.  Only the reconciler thread calls sgfilter_*. */
@@ -433,7 +404,7 @@ int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *er
     if (have) {
         buf_init(&text, 64u << 20);
         render_delta(&text, have, want);
-        rc = text.data ? run_nft(vpcfd, text.data, err, errlen) : 0;
+        rc = text.data ? nft_apply(vpcfd, text.data, err, errlen) : 0;
         buf_free(&text);
     }
     if (rc < 0) {
@@ -442,7 +413,7 @@ int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *er
         buf_init(&text, 64u << 20);
         buf_adds(&text, "table inet ecsl-sg\ndelete table inet ecsl-sg\n");
         render_table(&text, want);
-        rc = text.data ? run_nft(vpcfd, text.data, err, errlen) : -1;
+        rc = text.data ? nft_apply(vpcfd, text.data, err, errlen) : -1;
         buf_free(&text);
     }
     if (rc == 0)
