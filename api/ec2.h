@@ -15,6 +15,7 @@
 
 #include "call.h"
 #include "cidr.h"
+#include "jget.h"
 
 /* ---- resource kinds ---- */
 
@@ -150,6 +151,5 @@ int ec2_default_sg(struct call *c, const char *vpc_id, char *id, size_t len);
 
 /* Set "Key" to a new string value on doc. */
 void jset_str(json_t *doc, const char *key, const char *value);
-const char *jstr(json_t *doc, const char *key);
 
 #endif

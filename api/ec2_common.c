@@ -126,11 +126,6 @@ void jset_str(json_t *doc, const char *key, const char *value)
     json_object_set_new(doc, key, json_string(value));
 }
 
-const char *jstr(json_t *doc, const char *key)
-{
-    return json_string_value(json_object_get(doc, key));
-}
-
 /* ---- tags ---- */
 
 int ec2_check_tags(struct call *c, json_t *tags)

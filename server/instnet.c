@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../api/jget.h"
 #include "../api/buf.h"
 #include "../api/cidr.h"
 #include "../storage/db.h"
@@ -25,11 +26,6 @@
 #define DOCKER_NET 0xac110000u      /* 172.17.0.0/16 */
 #define DOCKER_PREFIX 16
 #define DOCKER_BRIDGE "ecsl-d0"
-
-static const char *jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 static int write_file_in(void *arg)
 {

@@ -5,17 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/jget.h"
 #include "../api/buf.h"
 #include "../api/cidr.h"
 #include "netns.h"
 #include "nft.h"
 #include "sgfilter.h"
 #include "vpcnet.h"
-
-static const char *jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 static const char *hexpart(const char *id)
 {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../api/jget.h"
 #include "../api/buf.h"
 #include "../api/ecs_tasks.h"
 #include "../storage/db.h"
@@ -49,11 +50,6 @@ struct action {
     json_t *bridge_ips;     /* bridge mode: container -> address */
     json_t *log_offsets;    /* updated offsets after a flush */
 };
-
-static const char *jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 static int jstreq(json_t *o, const char *k, const char *v)
 {

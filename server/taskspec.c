@@ -4,14 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../api/jget.h"
 #include "taskspec.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-static const char *jstring(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
 
 static json_t *find_override(json_t *task, const char *name)
 {
@@ -19,7 +15,7 @@ static json_t *find_override(json_t *task, const char *name)
     size_t i;
     json_t *o;
     json_array_foreach(list, i, o)
-        if (jstring(o, "name") && strcmp(jstring(o, "name"), name) == 0)
+        if (jstr(o, "name") && strcmp(jstr(o, "name"), name) == 0)
             return o;
     return NULL;
 }
@@ -48,8 +44,8 @@ static void env_from_pairs(json_t *env, json_t *pairs)
     size_t i;
     json_t *kv;
     json_array_foreach(pairs, i, kv)
-        if (jstring(kv, "name"))
-            env_set(env, jstring(kv, "name"), jstring(kv, "value"));
+        if (jstr(kv, "name"))
+            env_set(env, jstr(kv, "name"), jstr(kv, "value"));
 }
 
 static json_t *container_env(json_t *task, json_t *def, json_t *ovr, const char *region,
@@ -79,7 +75,7 @@ static json_t *container_env(json_t *task, json_t *def, json_t *ovr, const char 
     }
     env_set(env, "AWS_REGION", region);
     env_set(env, "AWS_DEFAULT_REGION", region);
-    const char *launch = jstring(task, "launchType");
+    const char *launch = jstr(task, "launchType");
     env_set(env, "AWS_EXECUTION_ENV",
             launch && strcmp(launch, "FARGATE") == 0 ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2");
     env_set(env, "AWS_ENDPOINT_URL", net->endpoint);
@@ -114,9 +110,9 @@ static json_t *placeholder(json_t *task, json_t *def, const struct task_net *net
             json_array_append(ports, p);
     }
     json_t *body = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s}",
-                             "taskArn", jstring(task, "taskArn"),
-                             "taskDefinitionArn", jstring(task, "taskDefinitionArn"),
-                             "container", jstring(def, "name"),
+                             "taskArn", jstr(task, "taskArn"),
+                             "taskDefinitionArn", jstr(task, "taskDefinitionArn"),
+                             "container", jstr(def, "name"),
                              "ip", net->ip, "server", "ecslocal placeholder");
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
@@ -148,8 +144,8 @@ static json_t *depends(json_t *def)
     json_t *d;
     json_array_foreach(json_object_get(def, "dependsOn"), i, d)
         json_array_append_new(out, json_pack("{s:s?, s:s?}", "container",
-                                             jstring(d, "containerName"), "condition",
-                                             jstring(d, "condition")));
+                                             jstr(d, "containerName"), "condition",
+                                             jstr(d, "condition")));
     return out;
 }
 
@@ -161,11 +157,11 @@ json_t *taskspec_build(json_t *task, const char *region, const struct task_net *
     size_t i;
     json_t *def;
     json_array_foreach(json_object_get(defn, "containerDefinitions"), i, def) {
-        const char *name = jstring(def, "name");
+        const char *name = jstr(def, "name");
         if (!name)
             continue;
         json_t *ovr = find_override(task, name);
-        const char *eid = jstring(endpoints, name);
+        const char *eid = jstr(endpoints, name);
         json_t *argv = container_argv(def, ovr);
         json_t *essential = json_object_get(def, "essential");
         json_t *stop = json_object_get(def, "stopTimeout");
@@ -174,8 +170,8 @@ json_t *taskspec_build(json_t *task, const char *region, const struct task_net *
             "name", name,
             "argv", argv ? argv : json_null(),
             "env", container_env(task, def, ovr, region, net, eid ? eid : "unknown"),
-            "cwd", jstring(def, "workingDirectory") ? jstring(def, "workingDirectory") : "/",
-            "user", jstring(def, "user"),
+            "cwd", jstr(def, "workingDirectory") ? jstr(def, "workingDirectory") : "/",
+            "user", jstr(def, "user"),
             "essential", essential ? json_is_true(essential) : 1,
             "stop_timeout", json_is_integer(stop) ? json_integer_value(stop) : 30,
             "depends_on", depends(def),
@@ -199,7 +195,7 @@ json_t *taskspec_build(json_t *task, const char *region, const struct task_net *
                  net->search ? "\n" : "");
     else
         resolv[0] = '\0';
-    const char *arn = jstring(task, "taskArn");
+    const char *arn = jstr(task, "taskArn");
     const char *id = arn ? strrchr(arn, '/') : NULL;
     return json_pack("{s:s, s:s?, s:s, s:b, s:s?, s:s, s:s?, s:o}",
                      "task_id", id ? id + 1 : "", "task_arn", arn,

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../api/jget.h"
 #include "../storage/db.h"
 #include "../storage/store.h"
 #include "runtime.h"
@@ -24,11 +25,6 @@
 #include "tmds.h"
 
 static const struct scope endpoint_scope = { "-", "-" };
-
-static const char *jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 /* RFC 3339 with nanoseconds, as the agent formats Go times. */
 static json_t *rfc3339(json_t *epoch)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../api/jget.h"
 #include "../api/cidr.h"
 #include "../storage/db.h"
 #include "../storage/store.h"
@@ -36,11 +37,6 @@ static const char *const watched[] = {
 static unsigned long seen[NWATCHED];
 static void forget_memo(json_t *vpc);
 static int synced_once;
-
-static const char *jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 /* The hex part of an AWS id ("vpc-0abc..." -> "0abc..."). */
 static const char *hexpart(const char *id)
