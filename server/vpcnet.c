@@ -147,41 +147,41 @@ struct netstate {
     json_t *vpcs, *subnets, *enis, *instances, *rules;
 };
 
-/* Parsed documents of the last sync, by "type/account/region/id": a sync
- * parses only what changed since, so its cost does not grow with the
+/* Parsed documents of the last sync, by "type/account/region/id" ->
+ * [version, document, mark]: a sync reads only the index of versions and
+ * parses only what changed since, so its cost hardly grows with the
  * number of ENIs that stay as they were.  Only the reconciler thread
  * syncs. */
 static json_t *doc_cache;
+static json_int_t sync_mark;
 
 struct collect_args {
     const char *type;
-    json_t *out, *seen;
+    json_t *out;
 };
 
-static int collect(const struct scope *s, const char *id, const char *body, size_t len,
-                   void *arg)
+static int collect(const struct scope *s, const char *id, long long version, void *arg)
 {
     struct collect_args *c = arg;
     char key[400];
     snprintf(key, sizeof(key), "%s/%s/%s/%s", c->type, s->account, s->region, id);
     json_t *hit = json_object_get(doc_cache, key);
-    json_t *doc = NULL;
-    if (hit && json_string_length(json_array_get(hit, 0)) == len &&
-        memcmp(json_string_value(json_array_get(hit, 0)), body, len) == 0) {
+    json_t *doc;
+    if (hit && json_integer_value(json_array_get(hit, 0)) == version) {
         doc = json_array_get(hit, 1);
+        json_integer_set(json_array_get(hit, 2), sync_mark);
     } else {
-        json_error_t e;
-        doc = json_loadb(body, len, 0, &e);
+        doc = store_get(server.db, s, c->type, id);
         if (!doc) {
-            log_warn("network: unreadable %s %s: %s", c->type, id, e.text);
+            log_warn("network: unreadable %s %s", c->type, id);
             return 0;
         }
         json_object_set_new(doc, "_account", json_string(s->account));
         json_object_set_new(doc, "_region", json_string(s->region));
-        json_object_set_new(doc_cache, key, json_pack("[s#,o]", body, len, doc));
+        json_object_set_new(doc_cache, key, json_pack("[I,o,I]", (json_int_t)version, doc,
+                                                      sync_mark));
     }
     json_array_append(c->out, doc);
-    json_object_set_new(c->seen, key, json_true());
     return 0;
 }
 
@@ -189,29 +189,28 @@ static void read_state(struct netstate *st)
 {
     if (!doc_cache)
         doc_cache = json_object();
+    sync_mark++;
     st->vpcs = json_array();
     st->subnets = json_array();
     st->enis = json_array();
     st->instances = json_array();
     st->rules = json_array();
-    json_t *present = json_object();
     struct { const char *type; json_t *out; } kinds[] = {
         { "vpc", st->vpcs }, { "subnet", st->subnets }, { "network-interface", st->enis },
         { "instance", st->instances }, { "security-group-rule", st->rules },
     };
     db_lock(server.db);
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        struct collect_args c = { kinds[i].type, kinds[i].out, present };
-        store_each_all_text(server.db, kinds[i].type, collect, &c);
+        struct collect_args c = { kinds[i].type, kinds[i].out };
+        store_each_version(server.db, kinds[i].type, collect, &c);
     }
     db_unlock(server.db);
-    /* Forget what is gone. */
+    /* Forget what is gone: whatever this walk did not mark. */
     const char *key;
     json_t *v, *tmp;
     json_object_foreach_safe(doc_cache, tmp, key, v)
-        if (!json_object_get(present, key))
+        if (json_integer_value(json_array_get(v, 2)) != sync_mark)
             json_object_del(doc_cache, key);
-    json_decref(present);
 }
 
 static void free_state(struct netstate *st)

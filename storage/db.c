@@ -96,6 +96,10 @@ static const char *const migrations[] = {
     /* 5: the reconciler reads one type across every account and region
      * (store_each_all); without this it scanned the whole table */
     "CREATE INDEX resources_by_type ON resources(type, account, region, id);",
+    /* 6: seq is each document's version (store_update moves it too), and
+     * the type index covers it: store_each_version walks the index alone */
+    "DROP INDEX resources_by_type;"
+    "CREATE INDEX resources_by_type ON resources(type, account, region, id, seq);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -138,10 +138,12 @@ int store_insert(struct db *db, const struct scope *s, const char *type,
 int store_update(struct db *db, const struct scope *s, const char *type,
                  const char *id, json_t *doc)
 {
+    long long seq = next_seq(db);
     char *body = json_dumps(doc, DOC_FLAGS);
     sqlite3_stmt *st = db_stmt(db,
-        "UPDATE resources SET body=?5 WHERE account=?1 AND region=?2 AND type=?3 AND id=?4");
-    if (!st || !body) {
+        "UPDATE resources SET body=?5, seq=?6 WHERE account=?1 AND region=?2 AND type=?3 "
+        "AND id=?4");
+    if (!st || !body || seq < 0) {
         free(body);
         return STORE_ERROR;
     }
@@ -149,6 +151,7 @@ int store_update(struct db *db, const struct scope *s, const char *type,
     sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, seq);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     free(body);
@@ -402,8 +405,37 @@ int store_refs_add(struct store_refs *r, const struct scope *s, const char *id)
     return STORE_OK;
 }
 
-int store_each_all_text(struct db *db, const char *type, store_visit_text_fn fn,
-                        void *arg)
+int store_each_version(struct db *db, const char *type, store_visit_version_fn fn,
+                       void *arg)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT account, region, id, seq FROM resources WHERE type=?1 "
+        "ORDER BY account, region, id");
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    int rc;
+    int result = STORE_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Copied out: the visitor reads documents with other statements. */
+        char account[16], region[32], id[256];
+        snprintf(account, sizeof(account), "%s", sqlite3_column_text(st, 0));
+        snprintf(region, sizeof(region), "%s", sqlite3_column_text(st, 1));
+        snprintf(id, sizeof(id), "%s", sqlite3_column_text(st, 2));
+        struct scope s = { account, region };
+        if ((result = fn(&s, id, sqlite3_column_int64(st, 3), arg)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return STORE_ERROR;
+    return result;
+}
+
+static int each_all_text(struct db *db, const char *type,
+                         int (*fn)(const struct scope *, const char *, const char *, size_t,
+                                   void *),
+                         void *arg)
 {
     sqlite3_stmt *st = db_stmt(db,
         "SELECT account, region, id, body FROM resources WHERE type=?1 "
@@ -464,7 +496,7 @@ int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
                    void *arg)
 {
     struct parse_all p = { fn, arg };
-    return store_each_all_text(db, type, parse_one, &p);
+    return each_all_text(db, type, parse_one, &p);
 }
 
 long long store_count(struct db *db, const struct scope *s, const char *type,

@@ -85,12 +85,14 @@ struct store_refs {
 /* Returns STORE_ERROR when out of memory. */
 int store_refs_add(struct store_refs *r, const struct scope *s, const char *id);
 
-/* The same with each document's stored text, unparsed (for a caller that
- * keeps parsed documents and parses only those that changed). */
-typedef int (*store_visit_text_fn)(const struct scope *s, const char *id,
-                                   const char *body, size_t len, void *arg);
-int store_each_all_text(struct db *db, const char *type, store_visit_text_fn fn,
-                        void *arg);
+/* Each document of a type in every account and region, unread, with its
+ * version: a number that changes whenever the document does.  For a
+ * caller that keeps parsed documents and reads (store_get) only those
+ * whose version moved; the walk reads the type's index alone. */
+typedef int (*store_visit_version_fn)(const struct scope *s, const char *id,
+                                      long long version, void *arg);
+int store_each_version(struct db *db, const char *type, store_visit_version_fn fn,
+                       void *arg);
 
 /* Conditions on a document, evaluated by SQLite on the stored text (no
  * document is parsed for a row that fails them).  Paths are SQLite JSON
