@@ -1,6 +1,7 @@
 /*
  * Security groups as nftables rules (see sgfilter.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,14 +108,18 @@ static int rule_match(struct buf *b, json_t *rule, int egress, json_t *groups_se
 /* ---- the desired table, as data ----
  *
  * {"sets":  {"enis": {ip: true}, "g_<group>": {ip: true}},
- *  "chains": {"o_<eni>": "rules", "i_<eni>": "rules"},
- *  "maps":  {"out_of": {ip: "o_<eni>"}, "in_of": {ip: "i_<eni>"}}}
+ *  "chains": {"o_<groups>": "rules", "i_<groups>": "rules"},
+ *  "maps":  {"out_of": {ip: "o_<groups>"}, "in_of": {ip: "i_<groups>"}}}
  *
- * The base chain is fixed and only looks things up in the sets and maps,
- * so an ENI that comes or goes changes elements and two small chains of
- * its own, never the rules of anything else. */
+ * The base chain is fixed and only looks things up in the sets and maps.
+ * A chain holds the rules of one combination of groups, shared by every
+ * ENI that has exactly those groups (the tasks of a service all do), so an
+ * ENI that comes or goes is a few elements, and a new chain only when its
+ * combination is new: neither the rules sent nor the chains the kernel
+ * (and libnftables' cache) holds grow with the number of ENIs. */
 
-/* The body of an ENI's egress (o_) or ingress (i_) chain. */
+/* The body of a combination's egress (o_) or ingress (i_) chain: the
+ * rules of the ENI's groups. */
 static char *chain_body(json_t *eni, json_t *rules, int egress, json_t *groups_seen)
 {
     const char *verdict = egress ? "return" : "accept";
@@ -134,6 +139,38 @@ static char *chain_body(json_t *eni, json_t *rules, int egress, json_t *groups_s
     }
     buf_adds(&b, "    drop\n");
     return buf_take(&b, NULL);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The name of an ENI's combination of groups: their ids' hex parts,
+ * sorted, joined by '_' ("g" when it has none); a hash of that when too
+ * long for a chain name (an ENI may have 16 groups). */
+static void combination_name(json_t *eni, char *out, size_t len)
+{
+    const char *ids[64];
+    size_t n = 0, i;
+    json_t *g;
+    json_array_foreach(json_object_get(eni, "Groups"), i, g)
+        if (jstr(g, "GroupId") && n < sizeof(ids) / sizeof(ids[0]))
+            ids[n++] = hexpart(jstr(g, "GroupId"));
+    qsort(ids, n, sizeof(ids[0]), compare_strings);
+    char joined[64 * 24] = "g";
+    size_t at = 1;
+    for (i = 0; i < n; i++)
+        at += (size_t)snprintf(joined + at, at < sizeof(joined) ? sizeof(joined) - at : 0, "_%s",
+                               ids[i]);
+    if (at < 100 && at < len) {
+        memcpy(out, joined, at + 1);
+        return;
+    }
+    uint64_t h = 14695981039346656037ull;           /* FNV-1a */
+    for (const char *p = joined; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    snprintf(out, len, "h%016llx", (unsigned long long)h);
 }
 
 static void set_add_ips(json_t *set, json_t *eni)
@@ -159,16 +196,18 @@ static json_t *desired_table(json_t *vpc, json_t *enis, json_t *rules)
         if (in_vpc(eni, vpc) && json_array_size(json_object_get(eni, "PrivateIpAddresses")))
             json_array_append(mine, eni);
     json_array_foreach(mine, i, eni) {
-        const char *hex = hexpart(jstr(eni, "NetworkInterfaceId"));
-        char oname[64], iname[64];
-        snprintf(oname, sizeof(oname), "o_%s", hex);
-        snprintf(iname, sizeof(iname), "i_%s", hex);
-        char *body = chain_body(eni, rules, 1, groups_seen);
-        json_object_set_new(chains, oname, json_string(body ? body : "    drop\n"));
-        free(body);
-        body = chain_body(eni, rules, 0, groups_seen);
-        json_object_set_new(chains, iname, json_string(body ? body : "    drop\n"));
-        free(body);
+        char combo[128], oname[160], iname[160];
+        combination_name(eni, combo, sizeof(combo));
+        snprintf(oname, sizeof(oname), "o_%s", combo);
+        snprintf(iname, sizeof(iname), "i_%s", combo);
+        if (!json_object_get(chains, oname)) {
+            char *body = chain_body(eni, rules, 1, groups_seen);
+            json_object_set_new(chains, oname, json_string(body ? body : "    drop\n"));
+            free(body);
+            body = chain_body(eni, rules, 0, groups_seen);
+            json_object_set_new(chains, iname, json_string(body ? body : "    drop\n"));
+            free(body);
+        }
         /* Every address an ENI of the VPC holds: a packet from anywhere
          * else (an ENI the table does not know yet) is dropped, not let
          * through unchecked. */

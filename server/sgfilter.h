@@ -12,11 +12,12 @@
  * addresses of that group's ENIs in the VPC.
  *
  * The base chain only looks up the packet's addresses in two verdict maps
- * (address -> the ENI's egress or ingress chain) and a set of every ENI
- * address, so an ENI that comes or goes is a few elements and two small
- * chains: each sync sends the kernel only the difference from what it
- * applied last, in one transaction, and the cost of starting a task does
- * not grow with the number of tasks.
+ * (address -> the egress or ingress chain of the ENI's combination of
+ * groups, one chain pair per combination) and a set of every ENI address,
+ * so an ENI that comes or goes is a few elements: each sync sends the
+ * kernel only the difference from what it applied last, in one
+ * transaction, and the cost of starting a task does not grow with the
+ * number of tasks.
  */
 #ifndef ECSL_SGFILTER_H
 #define ECSL_SGFILTER_H
