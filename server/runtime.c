@@ -5,11 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +28,13 @@ static char root[512];
 static char self_exe[512];
 static char shim_exe[600];      /* ecslocal-shim beside us, else ourselves */
 static int die_with_daemon;
+
+/* The mount namespace task namespaces are copied from (-1: the host's;
+ * see make_mount_base). */
+static int mount_base = -1;
+static int mount_base_tried;
+static int mountinfo_fd = -1;       /* ours, polled for changes */
+static uint64_t mount_base_print;   /* host_mounts_print when it was made */
 
 /* Supervisors this process started and has not reaped yet. */
 #define MAX_CHILDREN 4096
@@ -95,6 +106,108 @@ static int write_file(const char *path, const char *data, size_t len)
     return rename(tmp, path);
 }
 
+/* A task's mount namespace is a copy of the one its supervisor starts in.
+ * The host's holds a pin under NETNS_DIR for every namespace ecslocal made,
+ * so copying it costs one mount per running task, and starting a task
+ * would grow slower with every task running.  This namespace is a copy of
+ * the host's without NETNS_DIR, so none of the pins made there reach it;
+ * it follows the host's later mounts where they propagate (a slave of a
+ * shared /), and is made again when the host's mounts change otherwise
+ * (host_mounts_changed).  A forked child makes it (a threaded process
+ * cannot change its own); we keep a descriptor and hand it to each
+ * supervisor (shim --mounts). */
+static void make_mount_base(void)
+{
+    int ready[2], hold[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return;
+    if (pipe2(hold, O_CLOEXEC) < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Only system calls from here: the parent has threads. */
+        close(ready[0]);
+        close(hold[1]);
+        char ok = unshare(CLONE_NEWNS) == 0 &&
+                  mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0 &&
+                  (umount2(NETNS_DIR, MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT);
+        ssize_t w = write(ready[1], &ok, 1);
+        char c;
+        ssize_t r = read(hold[0], &c, 1);       /* until the parent has it open */
+        (void)w;
+        (void)r;
+        _exit(0);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    char ok = 0;
+    if (pid > 0 && read(ready[0], &ok, 1) == 1 && ok) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+        mount_base = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    close(ready[0]);
+    close(hold[1]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    if (mount_base < 0)
+        log_warn("tasks' mount namespaces are copied from the host's (the cost of starting "
+                 "one grows with the number running)");
+}
+
+/* The host's mounts apart from namespace pins, as one number (FNV-1a of
+ * their mountinfo lines).  Reading the file also clears its "changed"
+ * mark. */
+static int host_mounts_print(uint64_t *out)
+{
+    if (mountinfo_fd < 0 &&
+        (mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    if (lseek(mountinfo_fd, 0, SEEK_SET) < 0)
+        return -1;
+    uint64_t h = 14695981039346656037ull;
+    char buf[65536], line[4096];
+    size_t at = 0;
+    ssize_t n;
+    while ((n = read(mountinfo_fd, buf, sizeof(buf))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] != '\n') {
+                if (at < sizeof(line) - 1)
+                    line[at++] = buf[i];
+                continue;
+            }
+            line[at] = '\0';
+            at = 0;
+            /* The fifth field is the mount point. */
+            const char *p = line;
+            for (int f = 0; f < 4 && p; f++)
+                p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+            if (!p || strncmp(p, "/run/netns/", 11) == 0 ||
+                strncmp(p, "/var/run/netns/", 15) == 0)
+                continue;
+            for (const char *c = line; *c; c++)
+                h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        }
+    }
+    *out = h;
+    return n < 0 ? -1 : 0;
+}
+
+/* Whether the host mounted or unmounted something (pins aside) since the
+ * namespace for tasks was made: a host whose mounts propagate nowhere
+ * (its / is not shared) does not pass it on, and tasks must see it. */
+static int host_mounts_changed(void)
+{
+    struct pollfd p = { mountinfo_fd, POLLPRI, 0 };
+    if (mountinfo_fd < 0 || poll(&p, 1, 0) == 0)
+        return 0;
+    uint64_t now;
+    return host_mounts_print(&now) == 0 && now != mount_base_print;
+}
+
 int runtime_spawn(const char *task_id, json_t *spec, pid_t *pid, char *err,
                   size_t errlen)
 {
@@ -112,9 +225,37 @@ int runtime_spawn(const char *task_id, json_t *spec, pid_t *pid, char *err,
         return -1;
     }
     free(text);
+    if (mount_base >= 0 && host_mounts_changed()) {
+        close(mount_base);
+        mount_base = -1;
+        mount_base_tried = 0;
+    }
+    if (!mount_base_tried && json_is_true(json_object_get(spec, "isolate"))) {
+        mount_base_tried = 1;
+        if (host_mounts_print(&mount_base_print) == 0)
+            make_mount_base();
+    }
+    char mounts[16];
     snprintf(ppid, sizeof(ppid), "%d", (int)getpid());
-    char *argv[] = { shim_exe, "shim", dir, die_with_daemon ? "--parent" : NULL,
-                     die_with_daemon ? ppid : NULL, NULL };
+    snprintf(mounts, sizeof(mounts), "%d", mount_base);
+    char *argv[8];
+    int k = 0;
+    argv[k++] = shim_exe;
+    argv[k++] = "shim";
+    argv[k++] = dir;
+    if (die_with_daemon) {
+        argv[k++] = "--parent";
+        argv[k++] = ppid;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (mount_base >= 0) {
+        argv[k++] = "--mounts";
+        argv[k++] = mounts;
+        /* The same number: the child keeps it across exec. */
+        posix_spawn_file_actions_adddup2(&fa, mount_base, mount_base);
+    }
+    argv[k] = NULL;
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     /* A session of its own: a signal to the daemon's group never reaches
@@ -126,8 +267,9 @@ int runtime_spawn(const char *task_id, json_t *spec, pid_t *pid, char *err,
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    int rc = posix_spawn(pid, shim_exe, NULL, &attr, argv, environ);
+    int rc = posix_spawn(pid, shim_exe, &fa, &attr, argv, environ);
     posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the task supervisor: %s", strerror(rc));
         return -1;
@@ -139,6 +281,13 @@ int runtime_spawn(const char *task_id, json_t *spec, pid_t *pid, char *err,
 
 void runtime_reap(void)
 {
+    /* One look whether any child has exited (the usual answer is no), not
+     * one per running supervisor on every turn of the reconciler. */
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (nchildren == 0 || waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+        info.si_pid == 0)
+        return;
     for (int i = 0; i < nchildren;) {
         int status;
         pid_t r = waitpid(children[i], &status, WNOHANG);

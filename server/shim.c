@@ -1486,45 +1486,68 @@ static void open_container_netns(struct task *t)
     }
 }
 
-/* The copy of the host's mounts made for this task holds a bind mount of
- * every namespace ecslocal made, and a mount keeps its namespace alive: a
- * stopped task's network would live on until every task started after it
- * had stopped too, and each new task would copy one more.  The task's
- * mount namespace needs none of them once its own are open. */
+/* A copy of the host's mounts (when the daemon handed over no namespace
+ * for tasks) holds a bind mount of every namespace ecslocal made, and a
+ * mount keeps its namespace alive: a stopped task's network would live on
+ * until every task started after it had stopped too.  The task's mount
+ * namespace needs none of them once its own are open. */
 static void detach_netns_dir(void)
 {
     if (umount2(NETNS_DIR, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
         log_warn("detaching %s: %s", NETNS_DIR, strerror(errno));
 }
 
+/* The mount namespace the daemon hands over for tasks to copy (shim
+ * --mounts FD; see make_mount_base in runtime.c), or -1. */
+static int mount_base = -1;
+
+/* The task's own mount and UTS namespaces, copied from the daemon's
+ * namespace for tasks when it handed one over, with the task's
+ * /etc/hosts, /etc/resolv.conf, /etc/hostname and hostname. */
+static int own_mounts(struct task *t, char *err, size_t n)
+{
+    if (mount_base >= 0 && setns(mount_base, CLONE_NEWNS) < 0)
+        log_warn("joining the daemon's mount namespace for tasks: %s", strerror(errno));
+    if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0)
+        return errf(err, n, "unshare(mount, uts): %s", strerror(errno));
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return errf(err, n, "making / private: %s", strerror(errno));
+    char hostname_file[300];
+    snprintf(hostname_file, sizeof(hostname_file), "%s\n", t->hostname ? t->hostname : "");
+    if (bind_file(t, "hosts", t->hosts, "/etc/hosts", err, n) < 0 ||
+        bind_file(t, "resolv.conf", t->resolv_conf, "/etc/resolv.conf", err, n) < 0 ||
+        bind_file(t, "hostname", t->hostname ? hostname_file : NULL, "/etc/hostname", err,
+                  n) < 0)
+        return -1;
+    if (t->hostname && sethostname(t->hostname, strlen(t->hostname)) < 0)
+        return errf(err, n, "sethostname %s: %s", t->hostname, strerror(errno));
+    return 0;
+}
+
 /* Puts the shim (and so everything it starts) into the task's namespaces
  * and starts the pause process. */
 static int setup_namespaces(struct task *t, char *err, size_t n)
 {
+    /* Every network namespace first: their paths are pins under
+     * NETNS_DIR, which the task's mount namespace does not have. */
     open_container_netns(t);
-    if (t->isolate) {
-        if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0)
-            return errf(err, n, "unshare(mount, uts): %s", strerror(errno));
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-            return errf(err, n, "making / private: %s", strerror(errno));
-        char hostname_file[300];
-        snprintf(hostname_file, sizeof(hostname_file), "%s\n", t->hostname ? t->hostname : "");
-        if (bind_file(t, "hosts", t->hosts, "/etc/hosts", err, n) < 0 ||
-            bind_file(t, "resolv.conf", t->resolv_conf, "/etc/resolv.conf", err, n) < 0 ||
-            bind_file(t, "hostname", t->hostname ? hostname_file : NULL, "/etc/hostname",
-                      err, n) < 0)
-            return -1;
-        if (t->hostname && sethostname(t->hostname, strlen(t->hostname)) < 0)
-            return errf(err, n, "sethostname %s: %s", t->hostname, strerror(errno));
+    int netfd = -1;
+    if (t->netns && (netfd = open(t->netns, O_RDONLY | O_CLOEXEC)) < 0)
+        return errf(err, n, "opening network namespace %s: %s", t->netns, strerror(errno));
+    int rc = t->isolate ? own_mounts(t, err, n) : 0;
+    if (mount_base >= 0) {
+        close(mount_base);
+        mount_base = -1;
+    }
+    if (rc < 0) {
+        if (netfd >= 0)
+            close(netfd);
+        return -1;
     }
     if (t->netns) {
-        int fd = open(t->netns, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return errf(err, n, "opening network namespace %s: %s", t->netns,
-                              strerror(errno));
-        int rc = setns(fd, CLONE_NEWNET);
+        rc = setns(netfd, CLONE_NEWNET);
         int e = errno;
-        close(fd);
+        close(netfd);
         if (rc < 0)
             return errf(err, n, "joining network namespace %s: %s", t->netns, strerror(e));
         /* /sys shows the network namespace of whoever mounted it; as
@@ -1890,8 +1913,15 @@ int shim_main(int argc, char **argv)
     memset(&t, 0, sizeof(t));
     t.dirfd = t.exe_fd = t.own_pidns = t.sigfd = t.nullfd = -1;
 
-    /* Nothing the daemon had open may reach a container. */
-    close_range(3, ~0U, 0);
+    /* Nothing the daemon had open may reach a container (the mount
+     * namespace it handed over is kept, and closed once joined). */
+    if (mount_base >= 3) {
+        close_range(3, (unsigned)mount_base - 1, 0);
+        close_range((unsigned)mount_base + 1, ~0U, 0);
+        fcntl(mount_base, F_SETFD, FD_CLOEXEC);
+    } else {
+        close_range(3, ~0U, 0);
+    }
     prctl(PR_SET_NAME, "ecsl-shim");
     umask(022);
     if (!realpath(argv[1], t.dir) ||
@@ -1955,15 +1985,19 @@ int shim_main(int argc, char **argv)
 
 int shim_command(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: ecslocal shim DIR [--parent PID]\n");
+    if (argc < 3 || argc % 2 == 0) {
+        fprintf(stderr, "usage: ecslocal shim DIR [--parent PID] [--mounts FD]\n");
         return 2;
     }
-    if (argc >= 5 && strcmp(argv[3], "--parent") == 0) {
-        pid_t parent = (pid_t)atoi(argv[4]);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            raise(SIGTERM);
+    for (int i = 3; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--parent") == 0) {
+            pid_t parent = (pid_t)atoi(argv[i + 1]);
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                raise(SIGTERM);
+        } else if (strcmp(argv[i], "--mounts") == 0) {
+            mount_base = atoi(argv[i + 1]);
+        }
     }
     char *args[] = { argv[1], argv[2], NULL };
     int rc = shim_main(2, args);

@@ -862,3 +862,37 @@ def test_kill9_and_restart_keep_the_network(make_server):
     # A new task does not get an address that is taken.
     assert ip_of(net.describe(client)) != ip
     net.stop(web["taskArn"])
+
+
+# ---- the tasks' mount namespaces ----
+
+def test_a_tasks_mounts_hold_no_namespace_pins(net, vpc, server):
+    # Several tasks, each a pin under /run/netns on the host: none of them
+    # is copied into a task's mount namespace (that copy would keep other
+    # tasks' networks alive and cost one mount per running task).
+    webs = [net.web(subnets=[vpc["a"]])[0] for _ in range(3)]
+    with open("/proc/self/mountinfo") as f:
+        assert sum("/netns/ecsl-" in line for line in f) >= 3
+    p = ecslocal_exec(server, webs[-1]["taskArn"], "cat", "/proc/self/mountinfo")
+    assert p.returncode == 0, p.stderr
+    pins = [line for line in p.stdout.splitlines() if "/netns/" in line]
+    assert pins == [], pins
+
+
+def test_a_mount_made_after_the_start_is_seen_by_new_tasks(net, vpc):
+    # Tasks' mounts are copied from a namespace that follows the host's:
+    # what the host mounts while ecslocal runs, a task started later sees.
+    where = "/tmp/ecsl-test-mnt-" + uuid.uuid4().hex[:8]
+    os.mkdir(where)
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "ecsl-test", where], check=True)
+        try:
+            tok = token()
+            with open(os.path.join(where, "f"), "w") as f:
+                f.write(tok)
+            code, out = net.result(net.client("cat %s/f" % where, subnets=[vpc["b"]]))
+            assert (code, out.strip()) == (0, tok)
+        finally:
+            subprocess.run(["umount", where], check=True)
+    finally:
+        os.rmdir(where)
