@@ -86,6 +86,7 @@ static struct nlmsghdr *link_msg(char *buf, int type, int flags, int ifindex,
 struct find_link {
     const char *name;
     int ifindex;
+    uint8_t *mac;       /* when wanted: the link's MAC (zeros if it has none) */
     int (*fn)(const char *name, int ifindex, void *arg);
     void *arg;
     int stop;
@@ -115,6 +116,8 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
             f->stop = 1;
     } else if (strcmp(name, f->name) == 0) {
         f->ifindex = ifm->ifi_index;
+        if (f->mac && tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+            memcpy(f->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
     }
     return MNL_CB_OK;
 }
@@ -148,9 +151,16 @@ static int dump_links(struct nl *nl, struct find_link *f)
 
 int nl_ifindex(struct nl *nl, const char *name)
 {
+    return nl_link_mac(nl, name, NULL);
+}
+
+int nl_link_mac(struct nl *nl, const char *name, uint8_t mac[6])
+{
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct ifinfomsg *ifm;
-    struct find_link f = { .name = name, .ifindex = -ENODEV };
+    struct find_link f = { .name = name, .ifindex = -ENODEV, .mac = mac };
+    if (mac)
+        memset(mac, 0, 6);
     struct nlmsghdr *nlh = link_msg(buf, RTM_GETLINK, 0, 0, &ifm);
     mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
     int rc = transact(nl, nlh, on_link, &f);

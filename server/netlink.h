@@ -24,6 +24,9 @@ int nl_open(struct nl *nl, int nsfd);
 void nl_close(struct nl *nl);
 
 int nl_ifindex(struct nl *nl, const char *name);
+/* nl_ifindex that also reads the link's MAC (zeros when it has none), in
+ * the same request. */
+int nl_link_mac(struct nl *nl, const char *name, uint8_t mac[6]);
 int nl_link_up(struct nl *nl, int ifindex);
 int nl_link_delete(struct nl *nl, int ifindex);
 int nl_link_set_mac(struct nl *nl, int ifindex, const uint8_t mac[6]);

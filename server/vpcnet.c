@@ -36,6 +36,9 @@ static const char *const watched[] = {
 #define NWATCHED (sizeof(watched) / sizeof(watched[0]))
 static unsigned long seen[NWATCHED];
 static void forget_memo(json_t *vpc);
+static json_t *vpc_memo(json_t *vpc, const char *what, json_t *replace);
+static int setup_done(json_t *vpc, const char *what);
+static void setup_mark(json_t *vpc, const char *what);
 static int synced_once;
 
 /* The hex part of an AWS id ("vpc-0abc..." -> "0abc..."). */
@@ -242,49 +245,77 @@ static json_t *find_doc(json_t *list, const char *key, const char *id, json_t *s
 
 /* ---- VPCs and subnets ---- */
 
+/* The VPC router: a namespace with forwarding on, redirects off and the
+ * resolver address on its loopback.  Whether that setup was completed is
+ * remembered (setup_done), not inferred from the namespace existing: a
+ * setup that failed half-way, or a server killed during one, leaves a
+ * namespace that exists but does not route, and the next sync must finish
+ * the job.  Once done, a sync only checks that the namespace is there. */
 static int ensure_vpc(json_t *vpc, char *err, size_t errlen)
 {
     char name[64];
     struct cidr cidr;
     vpcnet_vpc_netns(jstr(vpc, "VpcId"), name, sizeof(name));
-    int fresh = !netns_exists(name);
-    if (fresh && netns_create(name, err, errlen) < 0)
-        return -1;
-    vpcnet_own(name);
-    int fd = netns_open(name);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s", name);
+    if (cidr_parse(jstr(vpc, "CidrBlock") ? jstr(vpc, "CidrBlock") : "", &cidr) < 0) {
+        snprintf(err, errlen, "VPC %s has no CIDR block", jstr(vpc, "VpcId"));
         return -1;
     }
-    int rc = 0;
+    int fresh = !netns_exists(name);
     if (fresh) {
-        /* A namespace made anew has none of what was applied to it. */
+        if (netns_create(name, err, errlen) < 0)
+            return -1;
+        /* A namespace made anew has none of what was applied to it, not
+         * even the resolver's sockets (bound in the namespace it
+         * replaces, if one was removed behind our back). */
         sgfilter_forget(vpc);
         forget_memo(vpc);
+        dns_unlisten_vpc(name);
+    }
+    if (!setup_done(vpc, "router"))
+        vpcnet_own(name);
+    int fd = netns_open(name);
+    if (fd < 0) {
+        snprintf(err, errlen, "opening %s: %s", name, strerror(errno));
+        return -1;
+    }
+    if (!setup_done(vpc, "router")) {
         /* The VPC router: forwards between its subnets, never redirects
          * (an ENI's traffic goes back out the bridge it came from). */
-        rc |= sysctl_in(fd, "/proc/sys/net/ipv4/ip_forward", "1");
-        rc |= sysctl_in(fd, "/proc/sys/net/ipv4/conf/all/send_redirects", "0");
-        rc |= sysctl_in(fd, "/proc/sys/net/ipv4/conf/default/send_redirects", "0");
-    }
-    if (cidr_parse(jstr(vpc, "CidrBlock") ? jstr(vpc, "CidrBlock") : "", &cidr) == 0) {
+        static const char *const sysctls[][2] = {
+            { "/proc/sys/net/ipv4/ip_forward", "1" },
+            { "/proc/sys/net/ipv4/conf/all/send_redirects", "0" },
+            { "/proc/sys/net/ipv4/conf/default/send_redirects", "0" },
+        };
+        for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++)
+            if (sysctl_in(fd, sysctls[i][0], sysctls[i][1]) < 0) {
+                snprintf(err, errlen, "%s: writing %s failed", name, sysctls[i][0]);
+                close(fd);
+                return -1;
+            }
+        /* The Amazon-provided resolver at VPC base + 2. */
         struct nl nl;
-        if (nl_open(&nl, fd) == 0) {
-            /* The Amazon-provided resolver at VPC base + 2. */
-            if (nl_addr_add(&nl, 1, cidr.base + 2, 32) < 0)
-                rc = -1;
+        int rc = nl_open(&nl, fd);
+        if (rc == 0) {
+            rc = nl_addr_add(&nl, 1, cidr.base + 2, 32);
             nl_close(&nl);
         }
-        dns_listen_vpc(fd, cidr.base + 2, jstr(vpc, "_account"), jstr(vpc, "_region"),
-                       jstr(vpc, "VpcId"));
+        if (rc < 0) {
+            snprintf(err, errlen, "%s: the resolver address: %s", name, strerror(-rc));
+            close(fd);
+            return -1;
+        }
+        setup_mark(vpc, "router");
     }
+    dns_listen_vpc(fd, cidr.base + 2, jstr(vpc, "_account"), jstr(vpc, "_region"),
+                   jstr(vpc, "VpcId"));
     close(fd);
-    if (rc < 0)
-        snprintf(err, errlen, "configuring %s", name);
-    return rc;
+    return 0;
 }
 
-static int ensure_bridge(int vpcfd, json_t *subnet, char *err, size_t errlen)
+/* A subnet's bridge.  As for the VPC, a bridge that exists is done only if
+ * a setup of it completed since the namespace was last made or this server
+ * started; every step is safe to repeat on a bridge set up before. */
+static int ensure_bridge(json_t *vpc, int vpcfd, json_t *subnet, char *err, size_t errlen)
 {
     char br[32], path[128];
     struct cidr cidr;
@@ -300,6 +331,10 @@ static int ensure_bridge(int vpcfd, json_t *subnet, char *err, size_t errlen)
         return -1;
     }
     int idx = nl_ifindex(&nl, br);
+    if (idx > 0 && setup_done(vpc, br)) {
+        nl_close(&nl);
+        return 0;
+    }
     if (idx < 0) {
         rc = nl_bridge_create(&nl, br, VPC_MTU);
         if (rc < 0 && rc != -EEXIST)
@@ -309,29 +344,41 @@ static int ensure_bridge(int vpcfd, json_t *subnet, char *err, size_t errlen)
             rc = idx;
             goto fail;
         }
-        /* A MAC of its own: a bridge otherwise takes the lowest of its
-         * ports' and changes it as ENIs come and go, and every task's ARP
-         * entry for its gateway goes stale (the ECS bridge plugin does the
-         * same for this reason). */
-        uint8_t mac[6];
-        stable_mac(jstr(subnet, "SubnetId"), mac);
-        if ((rc = nl_link_set_mac(&nl, idx, mac)) < 0)
-            goto fail;
-        /* The gateway; and answer ARP for the isolated ports. */
-        if ((rc = nl_addr_add(&nl, idx, cidr.base + 1, cidr.prefix)) < 0 ||
-            (rc = nl_link_up(&nl, idx)) < 0)
-            goto fail;
-        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/proxy_arp_pvlan", br);
-        sysctl_in(vpcfd, path, "1");
-        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/send_redirects", br);
-        sysctl_in(vpcfd, path, "0");
-        /* The kernel holds each proxy ARP answer back a random 0-800 ms
-         * (proxy_delay); a task's first packet to a neighbour in its
-         * subnet would wait that long. */
-        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/neigh/%s/proxy_delay", br);
-        sysctl_in(vpcfd, path, "0");
+        /* The router's neighbour entries on the bridge it replaces (if it
+         * was removed behind our back) went with it. */
+        vpc_memo(vpc, "neigh", json_null());
+    }
+    /* A MAC of its own: a bridge otherwise takes the lowest of its
+     * ports' and changes it as ENIs come and go, and every task's ARP
+     * entry for its gateway goes stale (the ECS bridge plugin does the
+     * same for this reason). */
+    uint8_t mac[6];
+    stable_mac(jstr(subnet, "SubnetId"), mac);
+    if ((rc = nl_link_set_mac(&nl, idx, mac)) < 0)
+        goto fail;
+    /* The gateway; and answer ARP for the isolated ports. */
+    if ((rc = nl_addr_add(&nl, idx, cidr.base + 1, cidr.prefix)) < 0 ||
+        (rc = nl_link_up(&nl, idx)) < 0)
+        goto fail;
+    /* The kernel holds each proxy ARP answer back a random 0-800 ms
+     * (proxy_delay); a task's first packet to a neighbour in its subnet
+     * would wait that long. */
+    static const char *const sysctls[][3] = {
+        { "conf", "proxy_arp_pvlan", "1" },
+        { "conf", "send_redirects", "0" },
+        { "neigh", "proxy_delay", "0" },
+    };
+    for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s/%s/%s", sysctls[i][0], br,
+                 sysctls[i][1]);
+        if (sysctl_in(vpcfd, path, sysctls[i][2]) < 0) {
+            snprintf(err, errlen, "bridge %s: writing %s failed", br, path);
+            nl_close(&nl);
+            return -1;
+        }
     }
     nl_close(&nl);
+    setup_mark(vpc, br);
     return 0;
 fail:
     snprintf(err, errlen, "bridge %s: %s", br, strerror(-rc));
@@ -368,7 +415,7 @@ int vpcnet_plug(const struct scope *s, json_t *eni, int nsfd, const char *ifname
     if (ensure_vpc(vpc, err, errlen) < 0)
         goto out;
     vpcnet_vpc_netns(jstr(vpc, "VpcId"), vpcns, sizeof(vpcns));
-    if ((vpcfd = netns_open(vpcns)) < 0 || ensure_bridge(vpcfd, subnet, err, errlen) < 0)
+    if ((vpcfd = netns_open(vpcns)) < 0 || ensure_bridge(vpc, vpcfd, subnet, err, errlen) < 0)
         goto out;
     cidr_parse(jstr(subnet, "CidrBlock"), &cidr);
     veth_names(eni_id, vside, peer, sizeof(vside));
@@ -498,8 +545,24 @@ static void plug_instance(json_t *inst, json_t *enis, json_t *desired)
         long long dev = json_integer_value(json_object_get(att, "DeviceIndex"));
         char ifname[16];
         snprintf(ifname, sizeof(ifname), "eth%lld", dev);
-        if (nl_ifindex(&nl, ifname) > 0)
-            continue;
+        /* eth<N> is the ENI attached at N, told apart by its MAC (each
+         * ENI's is unique): one left by an ENI detached or moved since the
+         * last sync makes way.  Deleting either end of a veth deletes both. */
+        uint8_t have[6], want[6];
+        int idx = nl_link_mac(&nl, ifname, have);
+        if (idx > 0) {
+            if (!jstr(eni, "MacAddress") || mac_parse(jstr(eni, "MacAddress"), want) < 0 ||
+                memcmp(have, want, 6) == 0)
+                continue;
+            int e = nl_link_delete(&nl, idx);
+            if (e < 0) {
+                log_warn("instance %s: removing the %s of another interface: %s", iid,
+                         ifname, strerror(-e));
+                continue;
+            }
+            log_info("network: instance %s: %s is now %s", iid, ifname,
+                     jstr(eni, "NetworkInterfaceId"));
+        }
         if (vpcnet_plug(&s, eni, fd, ifname, dev == 0, err, sizeof(err)) < 0)
             log_warn("instance %s: plugging %s: %s", iid, jstr(eni, "NetworkInterfaceId"), err);
     }
@@ -525,9 +588,10 @@ static int note_link(const char *name, int ifindex, void *arg)
 }
 
 /* What the last sync left in each VPC namespace ("account/region/vpc" ->
- * {"links": {veth: true}, "neigh": {"ifindex/ip": mac}}), so the next one
- * asks the kernel only about what changed.  Forgotten with the namespace
- * and whenever the kernel refused something. */
+ * {"links": {veth: true}, "neigh": {"ifindex/ip": mac}, "ready": {"router"
+ * or bridge: true}}), so the next one asks the kernel only about what
+ * changed.  Forgotten with the namespace and whenever the kernel refused
+ * something. */
 static json_t *memo;
 
 void vpcnet_key(json_t *vpc, char *out, size_t len)
@@ -554,6 +618,22 @@ static json_t *vpc_memo(json_t *vpc, const char *what, json_t *replace)
     return json_is_object(v) ? v : NULL;
 }
 
+/* Whether the setup of what (the VPC router, or a bridge by name) in the
+ * VPC's namespace completed: only a complete one is marked, so one that
+ * failed half-way is done again by the next sync. */
+static int setup_done(json_t *vpc, const char *what)
+{
+    return json_object_get(vpc_memo(vpc, "ready", NULL), what) != NULL;
+}
+
+static void setup_mark(json_t *vpc, const char *what)
+{
+    json_t *ready = vpc_memo(vpc, "ready", NULL);
+    if (!ready)
+        ready = vpc_memo(vpc, "ready", json_object());
+    json_object_set_new(ready, what, json_true());
+}
+
 /* Forget what was done in the VPC (NULL: in every VPC). */
 static void forget_memo(json_t *vpc)
 {
@@ -577,9 +657,36 @@ static int only_added(json_t *old, json_t *now)
     return 1;
 }
 
-/* Delete the veths of ENIs that no longer exist: a dump of the namespace's
- * links, done only when an ENI went away since the last look. */
-static void prune_links(json_t *vpc, json_t *enis)
+static void instance_key(json_t *doc, const char *iid, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s/%s", jstr(doc, "_account") ? jstr(doc, "_account") : "",
+             jstr(doc, "_region") ? jstr(doc, "_region") : "", iid ? iid : "");
+}
+
+/* Whether an ENI's veth is to stay.  A task's ENI (requester-managed) is
+ * plugged and unplugged by its task (tasks.c), which deletes the ENI only
+ * after unplugging it: its veth stays as long as the ENI does, whatever
+ * its attachment says (terminating an instance detaches the ENIs of its
+ * tasks before they have stopped).  Any other ENI is plugged only into an
+ * instance it is attached to (plug_instance): detached, or on an instance
+ * that is gone, it has no interface anywhere, as in EC2. */
+static int veth_wanted(json_t *eni, json_t *running)
+{
+    if (json_is_true(json_object_get(eni, "RequesterManaged")))
+        return 1;
+    const char *iid = jstr(json_object_get(eni, "Attachment"), "InstanceId");
+    char key[200];
+    if (!iid)
+        return 0;
+    instance_key(eni, iid, key, sizeof(key));
+    return json_object_get(running, key) != NULL;
+}
+
+/* Delete the veths of ENIs that no longer exist or are no longer attached
+ * (veth_wanted; running: the instances that run, by instance_key): a dump
+ * of the namespace's links, done only when one went away since the last
+ * look. */
+static void prune_links(json_t *vpc, json_t *enis, json_t *running)
 {
     char vpcns[64];
     vpcnet_vpc_netns(jstr(vpc, "VpcId"), vpcns, sizeof(vpcns));
@@ -591,7 +698,7 @@ static void prune_links(json_t *vpc, json_t *enis)
     json_t *eni;
     json_array_foreach(enis, i, eni) {
         if (!same_scope(eni, vpc) || !jstr(eni, "VpcId") ||
-            strcmp(jstr(eni, "VpcId"), jstr(vpc, "VpcId")) != 0)
+            strcmp(jstr(eni, "VpcId"), jstr(vpc, "VpcId")) != 0 || !veth_wanted(eni, running))
             continue;
         char vside[32], peer[32];
         veth_names(jstr(eni, "NetworkInterfaceId"), vside, peer, sizeof(vside));
@@ -819,18 +926,24 @@ int vpcnet_sync(void)
             continue;
         vpcnet_vpc_netns(jstr(v, "VpcId"), name, sizeof(name));
         int fd = netns_open(name);
-        if (fd < 0 || ensure_bridge(fd, subnet, err, sizeof(err)) < 0) {
+        if (fd < 0 || ensure_bridge(v, fd, subnet, err, sizeof(err)) < 0) {
             log_warn("network: subnet %s: %s", jstr(subnet, "SubnetId"), fd < 0 ? "no VPC namespace" : err);
             rc = -1;
         }
         if (fd >= 0)
             close(fd);
     }
-    json_array_foreach(st.instances, i, inst)
-        if (instance_wanted(inst))
-            plug_instance(inst, st.enis, desired);
+    json_t *running = json_object();
+    json_array_foreach(st.instances, i, inst) {
+        if (!instance_wanted(inst))
+            continue;
+        char key[200];
+        instance_key(inst, jstr(inst, "InstanceId"), key, sizeof(key));
+        json_object_set_new(running, key, json_true());
+        plug_instance(inst, st.enis, desired);
+    }
     json_array_foreach(st.vpcs, i, vpc) {
-        prune_links(vpc, st.enis);
+        prune_links(vpc, st.enis, running);
         char name[64];
         vpcnet_vpc_netns(jstr(vpc, "VpcId"), name, sizeof(name));
         int fd = netns_open(name);
@@ -844,6 +957,7 @@ int vpcnet_sync(void)
         }
     }
     prune_namespaces(desired);
+    json_decref(running);
     json_decref(desired);
     free_state(&st);
     return rc;
