@@ -22,6 +22,7 @@ CLUSTER = "benchnet"
 VPC_CIDR = "10.90.0.0/16"
 SUBNET_CIDR = "10.90.0.0/20"      # 4,091 addresses: room for every task
 PORT = 8080
+ENI_MTU = 9001                    # what ecslocal gives an ENI, as AWS does
 
 
 class NoNetworking(Exception):

@@ -10,7 +10,11 @@ sink has read it all.  The baseline is the same two programs on
 alternating rounds of each.
 
 The task path crosses two veth pairs, a bridge, the VPC router and the
-nftables security-group chain; loopback crosses none of that.
+nftables security-group chain; loopback crosses none of that.  Loopback
+also has a 65,536-byte MTU where an ENI has AWS's 9,001, and TCP's cost
+is per segment: a third column runs the same two programs over the
+loopback of a scratch namespace (ecsl-bench-lo, removed after) whose MTU
+is the ENI's, which tells the path's cost from the MTU's.
 
 moto runs nothing, so this phase measures ecslocal alone.
 """
@@ -55,12 +59,36 @@ def loopback_sink():
     raise lib.CallFailed("loopback sink did not listen")
 
 
+LO_NS = "ecsl-bench-lo"
+
+
+def mtu_loopback(mtu):
+    """A scratch namespace whose loopback has the ENIs' MTU, and a sink in
+    it: (sink process, argv of a sender in it)."""
+    subprocess.run(["ip", "netns", "del", LO_NS], capture_output=True)
+    for argv in (["ip", "netns", "add", LO_NS],
+                 ["ip", "-n", LO_NS, "link", "set", "lo", "mtu", str(mtu), "up"]):
+        out = subprocess.run(argv, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise lib.CallFailed(f"{' '.join(argv)}: {out.stderr.strip()}")
+    proc = subprocess.Popen(["ip", "netns", "exec", LO_NS, netlib.NETPROBE, "sink",
+                             str(netlib.PORT)], preexec_fn=lib._die_with_parent)
+    probe = ["ip", "netns", "exec", LO_NS, netlib.NETPROBE, "probe"]
+    out = subprocess.run(probe, input=f"127.0.0.1 {netlib.PORT}\n", capture_output=True,
+                         text=True, timeout=60)
+    if not out.stdout.startswith("ok"):
+        proc.kill()
+        raise lib.CallFailed(f"the sink in {LO_NS} did not listen: {out.stdout.strip()}")
+    return proc, ["ip", "netns", "exec", LO_NS, netlib.NETPROBE, "send", "127.0.0.1",
+                  str(netlib.PORT), str(MIB)]
+
+
 def measure(server):
     network = netlib.setup(server, {
         "sink": [netlib.NETPROBE, "sink", str(netlib.PORT)],
         "client": ["sleep", "3600"]})
     arns = []
-    lo_proc = None
+    lo_proc = mtu_proc = None
     try:
         sink = netlib.run_task(server, "sink", network)
         client = netlib.run_task(server, "client", network)
@@ -73,16 +101,21 @@ def measure(server):
                      f"http://{server.addr}", client["taskArn"], "--",
                      netlib.NETPROBE, "send", ip, str(netlib.PORT), str(MIB)]
         lo_argv = [netlib.NETPROBE, "send", "127.0.0.1", str(lo_port), str(MIB)]
-        tasks, loop = [], []
+        mtu_proc, mtu_argv = mtu_loopback(netlib.ENI_MTU)
+        tasks, loop, loop_mtu = [], [], []
         for _ in range(ROUNDS):
             tasks.append(send(task_argv))
             loop.append(send(lo_argv))
+            loop_mtu.append(send(mtu_argv))
         return {"tasks_gbits": lib.median(tasks), "loopback_gbits": lib.median(loop),
-                "rounds": {"tasks": tasks, "loopback": loop}}
+                "loopback_mtu_gbits": lib.median(loop_mtu),
+                "rounds": {"tasks": tasks, "loopback": loop, "loopback_mtu": loop_mtu}}
     finally:
-        if lo_proc:
-            lo_proc.kill()
-            lo_proc.wait()
+        for p in (lo_proc, mtu_proc):
+            if p:
+                p.kill()
+                p.wait()
+        subprocess.run(["ip", "netns", "del", LO_NS], capture_output=True)
         netlib.stop_all(server, arns)
 
 
@@ -105,8 +138,10 @@ def main():
         return
     phase.raw("ecslocal", r)
     share = 100.0 * r["tasks_gbits"] / r["loopback_gbits"]
+    share_mtu = 100.0 * r["tasks_gbits"] / r["loopback_mtu_gbits"]
     lib.log(f"task to task {r['tasks_gbits']:.2f} Gbit/s, loopback "
-            f"{r['loopback_gbits']:.2f} Gbit/s ({share:.0f}%)")
+            f"{r['loopback_gbits']:.2f} Gbit/s ({share:.0f}%), loopback at MTU "
+            f"{netlib.ENI_MTU} {r['loopback_mtu_gbits']:.2f} Gbit/s ({share_mtu:.0f}%)")
     phase.row("task to task (awsvpc, same subnet)", "Gbit/s",
               {"ecslocal": r["tasks_gbits"], "moto": None}, better="higher",
               key="task_to_task_gbits")
@@ -116,6 +151,12 @@ def main():
     phase.row("task to task as a share of loopback", "%", {"ecslocal": share, "moto": None},
               better="higher", target={"text": ">= 80 %", "min": 80},
               key="task_to_task_share_pct")
+    phase.row(f"the same transfer over a loopback with the ENIs' MTU ({netlib.ENI_MTU})",
+              "Gbit/s", {"ecslocal": r["loopback_mtu_gbits"], "moto": None}, better="higher",
+              key="loopback_eni_mtu_gbits")
+    phase.row(f"task to task as a share of loopback at MTU {netlib.ENI_MTU}", "%",
+              {"ecslocal": share_mtu, "moto": None}, better="higher",
+              key="task_to_task_share_of_mtu_loopback_pct")
     phase.note(f"{MIB} MiB per transfer, median of {ROUNDS} alternating rounds; one TCP "
                "connection, 256 KiB writes, clock stopped when the receiver has read all")
     phase.emit()
