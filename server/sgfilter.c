@@ -419,6 +419,79 @@ void sgfilter_forget(json_t *vpc)
     }
 }
 
+/* Adds ip -> value to the element list of set or map name in adds. */
+static void add_element(json_t *adds, const char *name, const char *ip, json_t *value)
+{
+    json_t *els = json_object_get(adds, name);
+    if (!els) {
+        els = json_object();
+        json_object_set_new(adds, name, els);
+    }
+    json_object_set_new(els, ip, value);
+}
+
+int sgfilter_add(int vpcfd, json_t *vpc, json_t *added, char *err, size_t errlen)
+{
+    char key[128];
+    vpcnet_key(vpc, key, sizeof(key));
+    json_t *have = json_object_get(applied, key);
+    if (!have)
+        return 0;
+    json_t *hs = json_object_get(have, "sets"), *hc = json_object_get(have, "chains");
+    json_t *hm = json_object_get(have, "maps");
+    json_t *adds = json_object();       /* set or map name -> {ip: true or chain} */
+    size_t i, k, g;
+    json_t *eni, *a, *grp;
+    json_array_foreach(added, i, eni) {
+        if (!in_vpc(eni, vpc) || !json_array_size(json_object_get(eni, "PrivateIpAddresses")))
+            continue;
+        char combo[128], oname[160], iname[160];
+        combination_name(eni, combo, sizeof(combo));
+        snprintf(oname, sizeof(oname), "o_%s", combo);
+        snprintf(iname, sizeof(iname), "i_%s", combo);
+        if (!json_object_get(hc, oname)) {      /* a new combination: new chains */
+            json_decref(adds);
+            return 0;
+        }
+        json_array_foreach(json_object_get(eni, "PrivateIpAddresses"), k, a) {
+            uint32_t v;
+            const char *ip = jstr(a, "PrivateIpAddress");
+            if (!ip || ip_parse(ip, &v) < 0)
+                continue;
+            add_element(adds, "enis", ip, json_true());
+            add_element(adds, "out_of", ip, json_string(oname));
+            add_element(adds, "in_of", ip, json_string(iname));
+            /* The member sets of its groups that rules refer to. */
+            json_array_foreach(json_object_get(eni, "Groups"), g, grp) {
+                char name[64];
+                snprintf(name, sizeof(name), "g_%s", hexpart(jstr(grp, "GroupId")));
+                if (jstr(grp, "GroupId") && json_object_get(hs, name))
+                    add_element(adds, name, ip, json_true());
+            }
+        }
+    }
+    struct buf text;
+    buf_init(&text, 64u << 20);
+    const char *name;
+    json_t *els;
+    json_object_foreach(adds, name, els) {
+        int map = strcmp(name, "out_of") == 0 || strcmp(name, "in_of") == 0;
+        struct buf el;
+        buf_init(&el, 16u << 20);
+        element_cmd(&text, "add", name, &el,
+                    missing(&el, els, json_object_get(map ? hm : hs, name), map));
+        buf_free(&el);
+    }
+    int rc = text.data ? nft_apply(vpcfd, text.data, err, errlen) : 0;
+    buf_free(&text);
+    if (rc == 0)
+        json_object_foreach(adds, name, els)
+            json_object_update(json_object_get(strcmp(name, "out_of") == 0 ||
+                                               strcmp(name, "in_of") == 0 ? hm : hs, name), els);
+    json_decref(adds);
+    return rc == 0 ? 1 : 0;
+}
+
 int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *err,
                    size_t errlen)
 {

@@ -33,6 +33,14 @@
 int sgfilter_apply(int vpcfd, json_t *vpc, json_t *enis, json_t *rules, char *err,
                    size_t errlen);
 
+/* The ENIs in added are new since the last apply in the VPC and nothing
+ * else changed (no rule, no other ENI, as when tasks start): their
+ * addresses join the sets and maps of what was applied, in one
+ * transaction of added elements, without looking at every ENI.  1 when
+ * done so; 0 when sgfilter_apply must look at everything (nothing
+ * applied yet, a new combination of groups, or a refusal, err says). */
+int sgfilter_add(int vpcfd, json_t *vpc, json_t *added, char *err, size_t errlen);
+
 /* Forget what was applied in the VPC (NULL: in every VPC), whose
  * namespace is new or gone. */
 void sgfilter_forget(json_t *vpc);

@@ -148,6 +148,10 @@ static int sysctl_in(int nsfd, const char *path, const char *value)
 
 struct netstate {
     json_t *vpcs, *subnets, *enis, *instances, *rules;
+    /* The ENIs new since the last sync, when nothing else changed (no
+     * other ENI, VPC, subnet, instance or rule): what starting tasks
+     * does.  NULL otherwise. */
+    json_t *added;
 };
 
 /* Parsed documents of the last sync, by "type/account/region/id" ->
@@ -161,6 +165,8 @@ static json_int_t sync_mark;
 struct collect_args {
     const char *type;
     json_t *out;
+    json_t *added;          /* new ENIs */
+    int *changed;           /* set when anything else is new or different */
 };
 
 static int collect(const struct scope *s, const char *id, long long version, void *arg)
@@ -174,6 +180,8 @@ static int collect(const struct scope *s, const char *id, long long version, voi
         doc = json_array_get(hit, 1);
         json_integer_set(json_array_get(hit, 2), sync_mark);
     } else {
+        if (hit || strcmp(c->type, "network-interface") != 0)
+            *c->changed = 1;
         doc = store_get(server.db, s, c->type, id);
         if (!doc) {
             log_warn("network: unreadable %s %s", c->type, id);
@@ -183,6 +191,8 @@ static int collect(const struct scope *s, const char *id, long long version, voi
         json_object_set_new(doc, "_region", json_string(s->region));
         json_object_set_new(doc_cache, key, json_pack("[I,o,I]", (json_int_t)version, doc,
                                                       sync_mark));
+        if (!hit && strcmp(c->type, "network-interface") == 0)
+            json_array_append(c->added, doc);
     }
     json_array_append(c->out, doc);
     return 0;
@@ -198,13 +208,15 @@ static void read_state(struct netstate *st)
     st->enis = json_array();
     st->instances = json_array();
     st->rules = json_array();
+    st->added = json_array();
+    int changed = 0;
     struct { const char *type; json_t *out; } kinds[] = {
         { "vpc", st->vpcs }, { "subnet", st->subnets }, { "network-interface", st->enis },
         { "instance", st->instances }, { "security-group-rule", st->rules },
     };
     db_lock(server.db);
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        struct collect_args c = { kinds[i].type, kinds[i].out };
+        struct collect_args c = { kinds[i].type, kinds[i].out, st->added, &changed };
         store_each_version(server.db, kinds[i].type, collect, &c);
     }
     db_unlock(server.db);
@@ -212,8 +224,14 @@ static void read_state(struct netstate *st)
     const char *key;
     json_t *v, *tmp;
     json_object_foreach_safe(doc_cache, tmp, key, v)
-        if (json_integer_value(json_array_get(v, 2)) != sync_mark)
+        if (json_integer_value(json_array_get(v, 2)) != sync_mark) {
             json_object_del(doc_cache, key);
+            changed = 1;
+        }
+    if (changed) {
+        json_decref(st->added);
+        st->added = NULL;
+    }
 }
 
 static void free_state(struct netstate *st)
@@ -223,6 +241,7 @@ static void free_state(struct netstate *st)
     json_decref(st->enis);
     json_decref(st->instances);
     json_decref(st->rules);
+    json_decref(st->added);
 }
 
 static int same_scope(json_t *a, json_t *b)
@@ -686,8 +705,12 @@ static int veth_wanted(json_t *eni, json_t *running)
  * (veth_wanted; running: the instances that run, by instance_key): a dump
  * of the namespace's links, done only when one went away since the last
  * look. */
-static void prune_links(json_t *vpc, json_t *enis, json_t *running)
+static void prune_links(json_t *vpc, json_t *enis, json_t *running, int only_added_enis)
 {
+    /* New ENIs take nothing away (the memory of links may lack them: the
+     * next full look only asks whether what it holds is still wanted). */
+    if (only_added_enis && vpc_memo(vpc, "links", NULL))
+        return;
     char vpcns[64];
     vpcnet_vpc_netns(jstr(vpc, "VpcId"), vpcns, sizeof(vpcns));
     int fd = netns_open(vpcns);
@@ -786,11 +809,17 @@ static void note_drop(struct neigh_sync *ns, const char *key)
  * them comes up: a packet for a task that is still starting waits in no
  * ARP queue (the kernel would ask again only after a second) and reaches
  * it the moment its link is up. */
-static void sync_neighbours(int vpcfd, json_t *vpc, json_t *enis)
+static void sync_neighbours(int vpcfd, json_t *vpc, json_t *enis, json_t *added)
 {
     struct nl nl;
     if (nl_open(&nl, vpcfd) < 0)
         return;
+    /* Only new ENIs (and a memory to add them to): only their entries. */
+    json_t *last = vpc_memo(vpc, "neigh", NULL);
+    if (added && last)
+        enis = added;
+    else
+        added = NULL;
     struct neigh_sync ns = { json_object(), NULL, 0, 0 };
     json_t *bridges = json_object();         /* subnet id -> ifindex */
     size_t i, j;
@@ -819,11 +848,16 @@ static void sync_neighbours(int vpcfd, json_t *vpc, json_t *enis)
             json_object_set_new(ns.want, key, json_string(mac));
         }
     }
-    json_t *all = json_deep_copy(ns.want);
-    json_t *last = vpc_memo(vpc, "neigh", NULL);
+    json_t *all = added ? NULL : json_deep_copy(ns.want);
     const char *key;
-    json_t *mac;
-    if (last) {
+    json_t *mac, *tmp;
+    if (added) {
+        json_object_foreach_safe(ns.want, tmp, key, mac) {
+            json_t *had = json_object_get(last, key);
+            if (had && json_equal(had, mac))
+                json_object_del(ns.want, key);
+        }
+    } else if (last) {
         /* Only the difference from what the last sync left. */
         json_object_foreach(last, key, mac) {
             json_t *now = json_object_get(ns.want, key);
@@ -846,7 +880,10 @@ static void sync_neighbours(int vpcfd, json_t *vpc, json_t *enis)
             rc |= nl_neigh_set(&nl, ifindex, ip, m);
     }
     /* After a refusal the next sync looks at the kernel again. */
-    vpc_memo(vpc, "neigh", rc ? json_null() : all);
+    if (added && !rc)
+        json_object_update(last, ns.want);
+    else
+        vpc_memo(vpc, "neigh", rc ? json_null() : all);
     if (rc) {
         json_decref(all);
         log_warn("network: neighbour entries of %s: %s", jstr(vpc, "VpcId"), strerror(-rc));
@@ -943,13 +980,14 @@ int vpcnet_sync(void)
         plug_instance(inst, st.enis, desired);
     }
     json_array_foreach(st.vpcs, i, vpc) {
-        prune_links(vpc, st.enis, running);
+        prune_links(vpc, st.enis, running, st.added != NULL);
         char name[64];
         vpcnet_vpc_netns(jstr(vpc, "VpcId"), name, sizeof(name));
         int fd = netns_open(name);
         if (fd >= 0) {
-            sync_neighbours(fd, vpc, st.enis);
-            if (sgfilter_apply(fd, vpc, st.enis, st.rules, err, sizeof(err)) < 0) {
+            sync_neighbours(fd, vpc, st.enis, st.added);
+            if ((!st.added || sgfilter_add(fd, vpc, st.added, err, sizeof(err)) <= 0) &&
+                sgfilter_apply(fd, vpc, st.enis, st.rules, err, sizeof(err)) < 0) {
                 log_warn("network: security groups of %s: %s", jstr(vpc, "VpcId"), err);
                 rc = -1;
             }

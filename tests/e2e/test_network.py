@@ -593,6 +593,22 @@ def test_security_group_allows_by_source_group(net, vpc):
     assert results[0][1].strip() == tok and results[2][1].strip() == tok
 
 
+def test_tasks_started_later_join_their_groups(net, vpc):
+    # After the first task of a combination of groups, starting another
+    # only adds its address to the sets and maps (the sync's fast path):
+    # later members of the source group get in, later strangers do not.
+    w, c, d = net.group(vpc["id"]), net.group(vpc["id"]), net.group(vpc["id"])
+    net.allow(w, 8080, source=c)
+    web, tok = net.web(subnets=[vpc["a"]], groups=[w])
+    url = "http://%s:8080/" % ip_of(web)
+    results = []
+    for _ in range(3):
+        results += net.results([net.client(curl(url), subnets=[vpc["b"]], groups=[c]),
+                                net.client(curl(url, 2), subnets=[vpc["b"]], groups=[d])])
+    assert [r[0] for r in results] == [0, CURL_TIMEOUT] * 3, results
+    assert [r[1].strip() for r in results[::2]] == [tok] * 3
+
+
 def test_default_group_admits_its_own_members_only(net, vpc):
     web, tok = net.web(subnets=[vpc["a"]])
     url = "http://%s:8080/" % ip_of(web)
