@@ -90,6 +90,25 @@ static int match_eni(const struct scope *s, json_t *eni, const char *id, void *a
     return 1;
 }
 
+/* The ENI holding q->ip that the view can see: through the addresses
+ * table (indexed by value), so a query reads the few ENIs that hold the
+ * address, not every ENI. */
+static int check_owner(const struct scope *s, const char *pool, const char *owner, void *arg)
+{
+    (void)pool;
+    if (strncmp(owner, "eni-", 4) != 0)
+        return 0;
+    json_t *eni = store_get(server.db, s, "network-interface", owner);
+    int stop = eni ? match_eni(s, eni, owner, arg) : 0;
+    json_decref(eni);
+    return stop;
+}
+
+static void find_eni(struct ip_search *q)
+{
+    store_value_owners(server.db, q->ip, check_owner, q);
+}
+
 static int vpc_dns_enabled(const struct view *v)
 {
     struct scope s = { v->account, v->region };
@@ -172,7 +191,7 @@ static int resolve(const struct view *v, const char *qname, ldns_rr_type type, l
             snprintf(scoped.region, sizeof(scoped.region), "%s", region);
         struct ip_search q = { ip, &scoped, 0, "" };
         if (v->host || strcmp(region, v->region) == 0)
-            store_each_all(server.db, "network-interface", match_eni, &q);
+            find_eni(&q);
         if (q.found) {
             rcode = LDNS_RCODE_NOERROR;
             if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_ANY) {
@@ -186,7 +205,7 @@ static int resolve(const struct view *v, const char *qname, ldns_rr_type type, l
         }
     } else if (parse_reverse(name, &ip) == 0) {
         struct ip_search q = { ip, v, 0, "" };
-        store_each_all(server.db, "network-interface", match_eni, &q);
+        find_eni(&q);
         if (q.found) {
             rcode = LDNS_RCODE_NOERROR;
             if (type == LDNS_RR_TYPE_PTR || type == LDNS_RR_TYPE_ANY) {

@@ -100,6 +100,8 @@ static const char *const migrations[] = {
      * the type index covers it: store_each_version walks the index alone */
     "DROP INDEX resources_by_type;"
     "CREATE INDEX resources_by_type ON resources(type, account, region, id, seq);",
+    /* 7: the DNS server finds the ENI that holds an address */
+    "CREATE INDEX addresses_by_value ON addresses(value);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

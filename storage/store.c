@@ -620,6 +620,31 @@ long long store_pool_used(struct db *db, const struct scope *s,
     return n;
 }
 
+int store_value_owners(struct db *db, int64_t value, store_owner_fn fn, void *arg)
+{
+    sqlite3_stmt *st = db_stmt(db,
+        "SELECT account, region, pool, owner FROM addresses WHERE value=?1");
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, value);
+    int rc, result = STORE_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Copied out: the visitor reads documents with other statements. */
+        char account[16], region[32], pool[128], owner[256];
+        snprintf(account, sizeof(account), "%s", sqlite3_column_text(st, 0));
+        snprintf(region, sizeof(region), "%s", sqlite3_column_text(st, 1));
+        snprintf(pool, sizeof(pool), "%s", sqlite3_column_text(st, 2));
+        snprintf(owner, sizeof(owner), "%s", sqlite3_column_text(st, 3));
+        struct scope sc = { account, region };
+        if ((result = fn(&sc, pool, owner, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return STORE_ERROR;
+    return result;
+}
+
 int store_pool_owner(struct db *db, const struct scope *s, const char *pool,
                      int64_t value, char *owner, size_t ownerlen)
 {

@@ -138,6 +138,13 @@ long long store_pool_used(struct db *db, const struct scope *s,
 int store_pool_owner(struct db *db, const struct scope *s, const char *pool,
                      int64_t value, char *owner, size_t ownerlen);
 
+/* Every holder of a value in any pool of any account and region (an
+ * address: the ENIs that hold it in their subnets); fn returns nonzero to
+ * stop. */
+typedef int (*store_owner_fn)(const struct scope *s, const char *pool, const char *owner,
+                              void *arg);
+int store_value_owners(struct db *db, int64_t value, store_owner_fn fn, void *arg);
+
 /* A counter per scope (task definition revisions, ...): increments and
  * returns the new value, starting at 1. */
 long long store_next(struct db *db, const struct scope *s, const char *name);
