@@ -432,59 +432,20 @@ int store_each_version(struct db *db, const char *type, store_visit_version_fn f
     return result;
 }
 
-static int each_all_text(struct db *db, const char *type,
-                         int (*fn)(const struct scope *, const char *, const char *, size_t,
-                                   void *),
-                         void *arg)
-{
-    sqlite3_stmt *st = db_stmt(db,
-        "SELECT account, region, id, body FROM resources WHERE type=?1 "
-        "ORDER BY account, region, id");
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    int rc;
-    int result = STORE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        /* Copy the row out: the visitor may use other statements. */
-        char account[16], region[32];
-        snprintf(account, sizeof(account), "%s", sqlite3_column_text(st, 0));
-        snprintf(region, sizeof(region), "%s", sqlite3_column_text(st, 1));
-        char *id = strdup((const char *)sqlite3_column_text(st, 2));
-        const char *text = (const char *)sqlite3_column_text(st, 3);
-        size_t len = (size_t)sqlite3_column_bytes(st, 3);
-        char *body = text ? malloc(len + 1) : NULL;
-        if (body) {
-            memcpy(body, text, len);
-            body[len] = '\0';
-        }
-        struct scope s = { account, region };
-        if (id && body)
-            result = fn(&s, id, body, len, arg);
-        free(body);
-        free(id);
-        if (result)
-            break;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return STORE_ERROR;
-    return result;
-}
-
 struct parse_all {
+    struct db *db;
+    const char *type;
     store_visit_all_fn fn;
     void *arg;
 };
 
-static int parse_one(const struct scope *s, const char *id, const char *body, size_t len,
-                     void *arg)
+static int parse_one(const struct scope *s, const char *id, long long version, void *arg)
 {
+    (void)version;
     struct parse_all *p = arg;
-    json_error_t e;
-    json_t *doc = json_loadb(body, len, 0, &e);
+    json_t *doc = store_get(p->db, s, p->type, id);
     if (!doc) {
-        fprintf(stderr, "ecslocal: store: unreadable document: %s\n", e.text);
+        fprintf(stderr, "ecslocal: store: unreadable %s %s\n", p->type, id);
         return STORE_OK;
     }
     int rc = p->fn(s, doc, id, p->arg);
@@ -495,8 +456,8 @@ static int parse_one(const struct scope *s, const char *id, const char *body, si
 int store_each_all(struct db *db, const char *type, store_visit_all_fn fn,
                    void *arg)
 {
-    struct parse_all p = { fn, arg };
-    return each_all_text(db, type, parse_one, &p);
+    struct parse_all p = { db, type, fn, arg };
+    return store_each_version(db, type, parse_one, &p);
 }
 
 long long store_count(struct db *db, const struct scope *s, const char *type,
