@@ -323,6 +323,56 @@ int nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix)
     return rc == -EEXIST ? 0 : rc;
 }
 
+int nl_addr_del(struct nl *nl, int ifindex, uint32_t ip, int prefix)
+{
+    int rc = addr_request(nl, RTM_DELADDR, 0, ifindex, ip, prefix);
+    return rc == -EADDRNOTAVAIL ? 0 : rc;
+}
+
+struct addr_walk {
+    int ifindex;
+    int (*fn)(uint32_t ip, int prefix, void *arg);
+    void *arg;
+    int stop;
+};
+
+static int addr_attr(const struct nlattr *attr, void *data)
+{
+    const struct nlattr **tb = data;
+    if (mnl_attr_type_valid(attr, IFA_MAX) >= 0)
+        tb[mnl_attr_get_type(attr)] = attr;
+    return MNL_CB_OK;
+}
+
+static int on_addr(const struct nlmsghdr *nlh, void *data)
+{
+    struct addr_walk *w = data;
+    struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+    const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+    if (w->stop || ifa->ifa_family != AF_INET || (int)ifa->ifa_index != w->ifindex)
+        return MNL_CB_OK;
+    mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
+    const struct nlattr *a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+    if (!a || mnl_attr_get_payload_len(a) != 4)
+        return MNL_CB_OK;
+    if (w->fn(ntohl(mnl_attr_get_u32(a)), ifa->ifa_prefixlen, w->arg))
+        w->stop = 1;
+    return MNL_CB_OK;
+}
+
+int nl_addr_each(struct nl *nl, int ifindex, int (*fn)(uint32_t ip, int prefix, void *arg),
+                 void *arg)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct addr_walk w = { ifindex, fn, arg, 0 };
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = RTM_GETADDR;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+    ifa->ifa_family = AF_INET;
+    return dump(nl, nlh, on_addr, &w);
+}
+
 int nl_route_add(struct nl *nl, uint32_t dst, int prefix, uint32_t gw, int ifindex)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];

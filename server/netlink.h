@@ -43,6 +43,11 @@ int nl_bridge_create(struct nl *nl, const char *name, unsigned mtu);
 int nl_bridge_port_isolate(struct nl *nl, int ifindex);
 
 int nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix);
+int nl_addr_del(struct nl *nl, int ifindex, uint32_t ip, int prefix);
+/* Call fn for every IPv4 address on ifindex; stops when fn returns
+ * non-zero. */
+int nl_addr_each(struct nl *nl, int ifindex, int (*fn)(uint32_t ip, int prefix, void *arg),
+                 void *arg);
 /* A route to dst/prefix via gw (0: directly on the link). */
 int nl_route_add(struct nl *nl, uint32_t dst, int prefix, uint32_t gw,
                  int ifindex);

@@ -152,6 +152,7 @@ struct netstate {
      * other ENI, VPC, subnet, instance or rule): what starting tasks
      * does.  NULL otherwise. */
     json_t *added;
+    json_t *changed;        /* "account/region/id" of ENIs that changed */
 };
 
 /* Parsed documents of the last sync, by "type/account/region/id" ->
@@ -166,6 +167,7 @@ struct collect_args {
     const char *type;
     json_t *out;
     json_t *added;          /* new ENIs */
+    json_t *changed_enis;   /* "account/region/id" of ENIs that changed */
     int *changed;           /* set when anything else is new or different */
 };
 
@@ -182,6 +184,9 @@ static int collect(const struct scope *s, const char *id, long long version, voi
     } else {
         if (hit || strcmp(c->type, "network-interface") != 0)
             *c->changed = 1;
+        if (hit && strcmp(c->type, "network-interface") == 0)
+            json_object_set_new(c->changed_enis, key + strlen("network-interface/"),
+                                json_true());
         doc = store_get(server.db, s, c->type, id);
         if (!doc) {
             log_warn("network: unreadable %s %s", c->type, id);
@@ -209,6 +214,7 @@ static void read_state(struct netstate *st)
     st->instances = json_array();
     st->rules = json_array();
     st->added = json_array();
+    st->changed = json_object();
     int changed = 0;
     struct { const char *type; json_t *out; } kinds[] = {
         { "vpc", st->vpcs }, { "subnet", st->subnets }, { "network-interface", st->enis },
@@ -216,7 +222,8 @@ static void read_state(struct netstate *st)
     };
     db_lock(server.db);
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        struct collect_args c = { kinds[i].type, kinds[i].out, st->added, &changed };
+        struct collect_args c = { kinds[i].type, kinds[i].out, st->added, st->changed,
+                                  &changed };
         store_each_version(server.db, kinds[i].type, collect, &c);
     }
     db_unlock(server.db);
@@ -242,6 +249,7 @@ static void free_state(struct netstate *st)
     json_decref(st->instances);
     json_decref(st->rules);
     json_decref(st->added);
+    json_decref(st->changed);
 }
 
 static int same_scope(json_t *a, json_t *b)
@@ -531,8 +539,59 @@ static int instance_wanted(json_t *inst)
     return !state || (strcmp(state, "terminated") != 0 && strcmp(state, "shutting-down") != 0);
 }
 
-static void plug_instance(json_t *inst, json_t *enis, json_t *desired)
+struct wanted_addrs {
+    json_t *want;           /* "a.b.c.d" -> true, taken off as found */
+    uint32_t drop[64];
+    int prefix[64], ndrop;
+};
+
+static int note_addr(uint32_t ip, int prefix, void *arg)
 {
+    struct wanted_addrs *w = arg;
+    char text[16];
+    ip_format(ip, text, sizeof(text));
+    if (json_object_get(w->want, text))
+        json_object_del(w->want, text);
+    else if (w->ndrop < 64) {
+        w->drop[w->ndrop] = ip;
+        w->prefix[w->ndrop++] = prefix;
+    }
+    return 0;
+}
+
+/* An instance's interface holds the ENI's addresses of today: secondary
+ * addresses assigned or unassigned since it was plugged come or go. */
+static void sync_addresses(struct nl *nl, int ifindex, json_t *eni, json_t *subnet)
+{
+    struct cidr cidr;
+    if (!subnet || cidr_parse(jstr(subnet, "CidrBlock") ? jstr(subnet, "CidrBlock") : "",
+                              &cidr) < 0)
+        return;
+    struct wanted_addrs w = { json_object(), { 0 }, { 0 }, 0 };
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(eni, "PrivateIpAddresses"), i, a)
+        if (jstr(a, "PrivateIpAddress"))
+            json_object_set_new(w.want, jstr(a, "PrivateIpAddress"), json_true());
+    int rc = nl_addr_each(nl, ifindex, note_addr, &w);
+    for (int k = 0; rc == 0 && k < w.ndrop; k++)
+        rc = nl_addr_del(nl, ifindex, w.drop[k], w.prefix[k]);
+    const char *ip;
+    json_t *v;
+    json_object_foreach(w.want, ip, v) {
+        uint32_t addr;
+        if (rc == 0 && ip_parse(ip, &addr) == 0)
+            rc = nl_addr_add(nl, ifindex, addr, cidr.prefix);
+    }
+    if (rc < 0)
+        log_warn("network: addresses of %s: %s", jstr(eni, "NetworkInterfaceId"),
+                 strerror(-rc));
+    json_decref(w.want);
+}
+
+static void plug_instance(json_t *inst, struct netstate *st, json_t *desired)
+{
+    json_t *enis = st->enis;
     char name[64], err[300];
     const char *iid = jstr(inst, "InstanceId");
     vpcnet_instance_netns(iid, name, sizeof(name));
@@ -570,9 +629,17 @@ static void plug_instance(json_t *inst, json_t *enis, json_t *desired)
         uint8_t have[6], want[6];
         int idx = nl_link_mac(&nl, ifname, have);
         if (idx > 0) {
-            if (!jstr(eni, "MacAddress") || mac_parse(jstr(eni, "MacAddress"), want) < 0 ||
-                memcmp(have, want, 6) == 0)
+            if (!jstr(eni, "MacAddress") || mac_parse(jstr(eni, "MacAddress"), want) < 0)
                 continue;
+            if (memcmp(have, want, 6) == 0) {
+                char key[300];
+                snprintf(key, sizeof(key), "%s/%s/%s", s.account, s.region,
+                         jstr(eni, "NetworkInterfaceId"));
+                if (json_object_get(st->changed, key))
+                    sync_addresses(&nl, idx, eni,
+                                   find_doc(st->subnets, "SubnetId", jstr(eni, "SubnetId"), eni));
+                continue;
+            }
             int e = nl_link_delete(&nl, idx);
             if (e < 0) {
                 log_warn("instance %s: removing the %s of another interface: %s", iid,
@@ -977,7 +1044,7 @@ int vpcnet_sync(void)
         char key[200];
         instance_key(inst, jstr(inst, "InstanceId"), key, sizeof(key));
         json_object_set_new(running, key, json_true());
-        plug_instance(inst, st.enis, desired);
+        plug_instance(inst, &st, desired);
     }
     json_array_foreach(st.vpcs, i, vpc) {
         prune_links(vpc, st.enis, running, st.added != NULL);

@@ -326,3 +326,28 @@ def test_a_half_done_vpc_setup_is_finished_by_the_next_sync(make_server):
     tok = "tok-" + uuid.uuid4().hex
     with listener(ns_a, tok):
         assert probe(ns_b, a["PrivateIpAddress"]) == tok
+
+
+def test_secondary_addresses_come_and_go_on_the_instance(vpc):
+    a, ns_a = vpc.instance(vpc.subnets[0])
+    b, ns_b = vpc.instance(vpc.subnets[0])
+    eni = a["NetworkInterfaces"][0]
+    primary = eni["PrivateIpAddress"]
+    vpc.ec2.assign_private_ip_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"],
+                                        SecondaryPrivateIpAddressCount=1)
+    ips = [p["PrivateIpAddress"] for p in vpc.ec2.describe_network_interfaces(
+        NetworkInterfaceIds=[eni["NetworkInterfaceId"]])["NetworkInterfaces"][0][
+        "PrivateIpAddresses"]]
+    second = [ip for ip in ips if ip != primary][0]
+    wait_for(lambda: sorted(addresses(ns_a, "eth0")) == sorted([primary + "/24", second + "/24"]),
+             what="the secondary address on eth0")
+    tok = "tok-" + uuid.uuid4().hex
+    with listener(ns_a, tok):
+        # The router knows it too (neighbour entry, security group sets).
+        assert probe(ns_b, second) == tok
+        vpc.ec2.unassign_private_ip_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"],
+                                              PrivateIpAddresses=[second])
+        wait_for(lambda: addresses(ns_a, "eth0") == [primary + "/24"],
+                 what="the secondary address to go")
+        assert probe(ns_b, second, timeout=2).startswith("FAIL")
+        assert probe(ns_b, primary) == tok
