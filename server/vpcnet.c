@@ -153,6 +153,7 @@ struct netstate {
      * does.  NULL otherwise. */
     json_t *added;
     json_t *changed;        /* "account/region/id" of ENIs that changed */
+    int subnet_gone;        /* a subnet was deleted */
 };
 
 /* Parsed documents of the last sync, by "type/account/region/id" ->
@@ -215,6 +216,7 @@ static void read_state(struct netstate *st)
     st->rules = json_array();
     st->added = json_array();
     st->changed = json_object();
+    st->subnet_gone = 0;
     int changed = 0;
     struct { const char *type; json_t *out; } kinds[] = {
         { "vpc", st->vpcs }, { "subnet", st->subnets }, { "network-interface", st->enis },
@@ -232,6 +234,8 @@ static void read_state(struct netstate *st)
     json_t *v, *tmp;
     json_object_foreach_safe(doc_cache, tmp, key, v)
         if (json_integer_value(json_array_get(v, 2)) != sync_mark) {
+            if (strncmp(key, "subnet/", 7) == 0)
+                st->subnet_gone = 1;
             json_object_del(doc_cache, key);
             changed = 1;
         }
@@ -659,17 +663,22 @@ static void plug_instance(json_t *inst, struct netstate *st, json_t *desired)
 /* ---- stale objects ---- */
 
 struct stale_links {
-    json_t *keep;       /* veth names to keep */
+    json_t *keep;       /* names to keep */
+    const char *prefix; /* of the links looked at: "ecsl-e" veths, "ecsl-b" bridges */
     char names[256][32];
-    int n;
+    int n, more;        /* more: there were more than names holds */
 };
 
 static int note_link(const char *name, int ifindex, void *arg)
 {
     (void)ifindex;
     struct stale_links *s = arg;
-    if (strncmp(name, "ecsl-e", 6) == 0 && !json_object_get(s->keep, name) && s->n < 256)
+    if (strncmp(name, s->prefix, strlen(s->prefix)) != 0 || json_object_get(s->keep, name))
+        return 0;
+    if (s->n < 256)
         snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", name);
+    else
+        s->more = 1;
     return 0;
 }
 
@@ -783,7 +792,7 @@ static void prune_links(json_t *vpc, json_t *enis, json_t *running, int only_add
     int fd = netns_open(vpcns);
     if (fd < 0)
         return;
-    struct stale_links s = { json_object(), { { 0 } }, 0 };
+    struct stale_links s = { json_object(), "ecsl-e", { { 0 } }, 0, 0 };
     size_t i;
     json_t *eni;
     json_array_foreach(enis, i, eni) {
@@ -803,12 +812,49 @@ static void prune_links(json_t *vpc, json_t *enis, json_t *running, int only_add
     }
     struct nl nl;
     if (nl_open(&nl, fd) == 0) {
-        vpc_memo(vpc, "links", json_incref(s.keep));
         nl_link_each(&nl, note_link, &s);
         for (int k = 0; k < s.n; k++) {
             int idx = nl_ifindex(&nl, s.names[k]);
             if (idx > 0)
                 nl_link_delete(&nl, idx);
+        }
+        /* More than one look's worth: the next sync looks again. */
+        vpc_memo(vpc, "links", s.more ? json_null() : json_incref(s.keep));
+        nl_close(&nl);
+    }
+    json_decref(s.keep);
+    close(fd);
+}
+
+/* Delete the bridges of the VPC's subnets that are gone: a subnet made
+ * later with the same CIDR would find its gateway address taken. */
+static void prune_bridges(json_t *vpc, json_t *subnets)
+{
+    char vpcns[64];
+    vpcnet_vpc_netns(jstr(vpc, "VpcId"), vpcns, sizeof(vpcns));
+    int fd = netns_open(vpcns);
+    if (fd < 0)
+        return;
+    struct stale_links s = { json_object(), "ecsl-b", { { 0 } }, 0, 0 };
+    size_t i;
+    json_t *subnet;
+    json_array_foreach(subnets, i, subnet) {
+        if (!same_scope(subnet, vpc) || !jstr(subnet, "VpcId") ||
+            strcmp(jstr(subnet, "VpcId"), jstr(vpc, "VpcId")) != 0)
+            continue;
+        char br[32];
+        bridge_name(jstr(subnet, "SubnetId"), br, sizeof(br));
+        json_object_set_new(s.keep, br, json_true());
+    }
+    struct nl nl;
+    if (nl_open(&nl, fd) == 0) {
+        nl_link_each(&nl, note_link, &s);
+        json_t *ready = vpc_memo(vpc, "ready", NULL);
+        for (int k = 0; k < s.n; k++) {
+            int idx = nl_ifindex(&nl, s.names[k]);
+            if (idx > 0 && nl_link_delete(&nl, idx) == 0)
+                log_info("network: removed the bridge %s of a deleted subnet", s.names[k]);
+            json_object_del(ready, s.names[k]);
         }
         nl_close(&nl);
     }
@@ -1048,6 +1094,8 @@ int vpcnet_sync(void)
     }
     json_array_foreach(st.vpcs, i, vpc) {
         prune_links(vpc, st.enis, running, st.added != NULL);
+        if (st.subnet_gone)
+            prune_bridges(vpc, st.subnets);
         char name[64];
         vpcnet_vpc_netns(jstr(vpc, "VpcId"), name, sizeof(name));
         int fd = netns_open(name);

@@ -351,3 +351,21 @@ def test_secondary_addresses_come_and_go_on_the_instance(vpc):
                  what="the secondary address to go")
         assert probe(ns_b, second, timeout=2).startswith("FAIL")
         assert probe(ns_b, primary) == tok
+
+
+def test_a_deleted_subnets_bridge_goes_and_its_cidr_can_be_used_again(vpc):
+    sub = vpc.ec2.create_subnet(VpcId=vpc.id, CidrBlock="10.0.3.0/24",
+                                AvailabilityZone=ZONE)["Subnet"]["SubnetId"]
+    wait_for(lambda: addresses(vpc.netns, bridge(sub)) == ["10.0.3.1/24"],
+             what="the bridge of %s" % sub)
+    vpc.ec2.delete_subnet(SubnetId=sub)
+    wait_for(lambda: bridge(sub) not in links_in(vpc.netns), what="the bridge to go")
+    again = vpc.ec2.create_subnet(VpcId=vpc.id, CidrBlock="10.0.3.0/24",
+                                  AvailabilityZone=ZONE)["Subnet"]["SubnetId"]
+    wait_for(lambda: addresses(vpc.netns, bridge(again)) == ["10.0.3.1/24"],
+             what="the bridge of %s" % again)
+    # Instances in it reach each other through the new bridge.
+    (a, ns_a), (b, ns_b) = vpc.instance(again), vpc.instance(again)
+    tok = "tok-" + uuid.uuid4().hex
+    with listener(ns_a, tok):
+        assert probe(ns_b, a["PrivateIpAddress"]) == tok
