@@ -224,11 +224,16 @@ static int decide(struct task_ref *t, double now, struct action *a)
         db_unlock(server.db);
         return 0;
     }
-    json_t *doc = store_get(server.db, &s, "ecs-task", t->id);
-    if (!doc) {
+    json_t *doc;
+    int found = store_read(server.db, &s, "ecs-task", t->id, &doc);
+    if (found != STORE_OK) {
+        /* Gone: the task is done with.  Unreadable: it still runs, and
+         * the next look may read it. */
+        if (found == STORE_ERROR)
+            log_error("task %s: reading it: %s", t->id, db_errmsg(server.db));
         db_rollback(server.db);
         db_unlock(server.db);
-        return 1;
+        return found == STORE_NOT_FOUND;
     }
     json_t *rt = rt_of(doc);
     const char *phase = jstr(rt, "phase") ? jstr(rt, "phase") : "new";

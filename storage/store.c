@@ -49,20 +49,31 @@ static json_t *parse_doc(sqlite3_stmt *st, int col)
     return doc;
 }
 
-json_t *store_get(struct db *db, const struct scope *s, const char *type,
-                  const char *id)
+int store_read(struct db *db, const struct scope *s, const char *type, const char *id,
+               json_t **out)
 {
+    *out = NULL;
     sqlite3_stmt *st = db_stmt(db,
         "SELECT body FROM resources WHERE account=?1 AND region=?2 AND type=?3 AND id=?4");
     if (!st)
-        return NULL;
+        return STORE_ERROR;
     bind_scope(st, s);
     sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-    json_t *doc = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        doc = parse_doc(st, 0);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = parse_doc(st, 0);
     sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return *out ? STORE_OK : STORE_ERROR;
+    return rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+}
+
+json_t *store_get(struct db *db, const struct scope *s, const char *type,
+                  const char *id)
+{
+    json_t *doc;
+    store_read(db, s, type, id, &doc);
     return doc;
 }
 

@@ -37,6 +37,11 @@ enum store_result {
 /* A new reference to the document, or NULL when there is none. */
 json_t *store_get(struct db *db, const struct scope *s, const char *type,
                   const char *id);
+/* The same, telling apart STORE_NOT_FOUND and STORE_ERROR (a database
+ * that failed, or a document that does not parse); *out is NULL unless
+ * STORE_OK. */
+int store_read(struct db *db, const struct scope *s, const char *type, const char *id,
+               json_t **out);
 
 /* The id of the resource of this type named name under parent, copied into
  * id (idlen bytes); STORE_NOT_FOUND when there is none. */
