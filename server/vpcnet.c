@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../api/jget.h"
@@ -1036,9 +1037,23 @@ static void prune_namespaces(json_t *desired)
     closedir(d);
 }
 
+/* After a sync that could not do everything (a namespace, bridge or
+ * table the kernel refused), when to try again though nothing changed:
+ * 1 s later, then twice as long each time, up to a minute. */
+static double retry_at, retry_wait;
+
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int vpcnet_stale(void)
 {
     if (!synced_once)
+        return 1;
+    if (retry_at > 0 && mono_seconds() >= retry_at)
         return 1;
     for (size_t i = 0; i < NWATCHED; i++)
         if (store_generation(watched[i]) != seen[i])
@@ -1113,6 +1128,12 @@ int vpcnet_sync(void)
     json_decref(running);
     json_decref(desired);
     free_state(&st);
+    if (rc < 0) {
+        retry_wait = retry_wait > 0 ? (retry_wait * 2 > 60 ? 60 : retry_wait * 2) : 1;
+        retry_at = mono_seconds() + retry_wait;
+    } else {
+        retry_at = retry_wait = 0;
+    }
     return rc;
 }
 
@@ -1141,4 +1162,5 @@ void vpcnet_teardown(void)
     sgfilter_forget(NULL);
     forget_memo(NULL);
     synced_once = 0;
+    retry_at = retry_wait = 0;
 }
