@@ -595,10 +595,16 @@ static int spec_load(struct task *t, char *err, size_t n)
 {
     json_error_t je;
     int fd = openat(t->dirfd, "spec.json", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errf(err, n, "spec.json: %s", strerror(errno));
-    t->spec = json_loadfd(fd, 0, &je);
-    close(fd);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return errf(err, n, "spec.json: %s", strerror(e));
+    }
+    /* Through stdio: json_loadfd reads a byte per system call. */
+    t->spec = json_loadf(f, 0, &je);
+    fclose(f);
     if (!t->spec)
         return errf(err, n, "spec.json line %d: %s", je.line, je.text);
     if (!json_is_object(t->spec))
