@@ -27,23 +27,6 @@
 #define DOCKER_PREFIX 16
 #define DOCKER_BRIDGE "ecsl-d0"
 
-static int write_file_in(void *arg)
-{
-    const char **pv = arg;
-    int fd = open(pv[0], O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, pv[1], strlen(pv[1]));
-    close(fd);
-    return n < 0 ? -1 : 0;
-}
-
-static int sysctl_in(int nsfd, const char *path, const char *value)
-{
-    const char *pv[2] = { path, value };
-    return netns_run(nsfd, write_file_in, pv);
-}
-
 /* 169.254.170.2 on the namespace's loopback, and our listener there. */
 static int metadata_endpoint(int nsfd, const char *owner, char *err, size_t errlen)
 {
@@ -125,7 +108,7 @@ static int ensure_docker_bridge(int instfd, char *err, size_t errlen)
             (e = nl_addr_add(&nl, idx, DOCKER_NET + 1, DOCKER_PREFIX)) < 0 ||
             (e = nl_link_up(&nl, idx)) < 0)
             goto fail;
-        sysctl_in(instfd, "/proc/sys/net/ipv4/ip_forward", "1");
+        netns_sysctl(instfd, "/proc/sys/net/ipv4/ip_forward", "1");
     }
     nl_close(&nl);
     return 0;

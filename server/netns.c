@@ -204,3 +204,25 @@ int netns_available(char *why, size_t len)
     snprintf(why, len, "network namespaces available");
     return 1;
 }
+
+struct sysctl_write {
+    const char *path;
+    const char *value;
+};
+
+static int write_sysctl(void *arg)
+{
+    struct sysctl_write *w = arg;
+    int fd = open(w->path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, w->value, strlen(w->value));
+    close(fd);
+    return n < 0 ? -1 : 0;
+}
+
+int netns_sysctl(int nsfd, const char *path, const char *value)
+{
+    struct sysctl_write w = { path, value };
+    return netns_run(nsfd, write_sysctl, &w);
+}

@@ -40,6 +40,10 @@ int netns_socket(int nsfd, int domain, int type, int protocol);
  * fn's result, or -1 if the namespace could not be entered. */
 int netns_run(int nsfd, int (*fn)(void *arg), void *arg);
 
+/* Write value to the sysctl file path (/proc/sys/...) as seen from inside
+ * the namespace nsfd (net.* sysctls are per namespace).  0 or -1. */
+int netns_sysctl(int nsfd, const char *path, const char *value);
+
 /* Call fn for every namespace whose name starts with prefix. */
 int netns_each(const char *prefix, void (*fn)(const char *name, void *arg),
                void *arg);

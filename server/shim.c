@@ -44,11 +44,11 @@
 #include "log.h"
 #include "netns.h"
 #include "shim.h"
+#include "taskspec.h"
 
 #define LOG_LINE_MAX (256 * 1024)       /* longer output lines are split */
 #define HEALTH_OUTPUT_MAX 1024          /* health check output kept */
 #define REASON_MAX 1024                 /* ECS's limit on Container.reason */
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_STOP_TIMEOUT 30.0
 /* The daemon sends SIGTERM with the stop file; the file is also looked
  * for every second (inotify would cost one of the user's 128 instances
@@ -797,7 +797,7 @@ static int look_path(const char *file, const char **env, const char *cwd, char *
     }
     const char *path = env_get(env, "PATH");
     if (!path)
-        path = DEFAULT_PATH;
+        path = TASK_DEFAULT_PATH;
     while (1) {
         const char *end = strchrnul(path, ':');
         int len = (int)(end - path);

@@ -7,7 +7,6 @@
 #include "../api/jget.h"
 #include "taskspec.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static json_t *find_override(json_t *task, const char *name)
 {
@@ -53,7 +52,7 @@ static json_t *container_env(json_t *task, json_t *def, json_t *ovr, const char 
 {
     json_t *env = json_array();
     char v[512];
-    env_set(env, "PATH", DEFAULT_PATH);
+    env_set(env, "PATH", TASK_DEFAULT_PATH);
     env_set(env, "HOSTNAME", net->hostname);
     env_from_pairs(env, json_object_get(def, "environment"));
     env_from_pairs(env, json_object_get(ovr, "environment"));

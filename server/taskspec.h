@@ -11,6 +11,10 @@
 
 #include <jansson.h>
 
+/* PATH in a container whose task definition sets none (Docker's), and the
+ * supervisor's search path for a command when the environment has none. */
+#define TASK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 struct task_net {
     const char *netns;          /* path to join, or NULL (host / none) */
     int isolate;                /* mount/uts/pid namespaces */

@@ -121,30 +121,6 @@ void vpcnet_disown(const char *name)
     unlink(path);
 }
 
-/* ---- small kernel helpers ---- */
-
-struct sysctl_write {
-    const char *path;
-    const char *value;
-};
-
-static int write_sysctl(void *arg)
-{
-    struct sysctl_write *w = arg;
-    int fd = open(w->path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, w->value, strlen(w->value));
-    close(fd);
-    return n < 0 ? -1 : 0;
-}
-
-static int sysctl_in(int nsfd, const char *path, const char *value)
-{
-    struct sysctl_write w = { path, value };
-    return netns_run(nsfd, write_sysctl, &w);
-}
-
 /* ---- the desired state, read in one go ---- */
 
 struct netstate {
@@ -319,7 +295,7 @@ static int ensure_vpc(json_t *vpc, char *err, size_t errlen)
             { "/proc/sys/net/ipv4/conf/default/send_redirects", "0" },
         };
         for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++)
-            if (sysctl_in(fd, sysctls[i][0], sysctls[i][1]) < 0) {
+            if (netns_sysctl(fd, sysctls[i][0], sysctls[i][1]) < 0) {
                 snprintf(err, errlen, "%s: writing %s failed", name, sysctls[i][0]);
                 close(fd);
                 return -1;
@@ -403,7 +379,7 @@ static int ensure_bridge(json_t *vpc, int vpcfd, json_t *subnet, char *err, size
     for (size_t i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
         snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s/%s/%s", sysctls[i][0], br,
                  sysctls[i][1]);
-        if (sysctl_in(vpcfd, path, sysctls[i][2]) < 0) {
+        if (netns_sysctl(vpcfd, path, sysctls[i][2]) < 0) {
             snprintf(err, errlen, "bridge %s: writing %s failed", br, path);
             nl_close(&nl);
             return -1;
