@@ -146,6 +146,9 @@ int ec2_vpc_igw(struct call *c, const char *vpc_id, char *igw_id, size_t len);
  * (AWS drops it with the subnet). */
 int ec2_route_table_release_subnet(struct call *c, const char *vpc_id,
                                    const char *subnet_id);
+/* The scope's default VPC: 0 with *vpc a new reference, or NULL when the
+ * region has none (it was deleted); -1 on a storage error (set on c). */
+int ec2_default_vpc(struct call *c, json_t **vpc);
 /* The default security group of a VPC (its id copied into id). */
 int ec2_default_sg(struct call *c, const char *vpc_id, char *id, size_t len);
 

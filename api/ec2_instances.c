@@ -300,21 +300,12 @@ static int pick_default_subnet(json_t *doc, const char *id, void *arg)
     return 0;
 }
 
-static int is_default_vpc(json_t *doc, const char *id, void *arg)
-{
-    (void)id;
-    if (json_is_true(json_object_get(doc, "IsDefault"))) {
-        *(json_t **)arg = json_incref(doc);
-        return 1;
-    }
-    return 0;
-}
-
 /* The default VPC's default subnet in zone (NULL: its first zone). */
 static json_t *default_subnet(struct call *c, const char *zone)
 {
-    json_t *vpc = NULL;
-    store_each(c->db, &c->scope, "vpc", NULL, NULL, is_default_vpc, &vpc);
+    json_t *vpc;
+    if (ec2_default_vpc(c, &vpc) < 0)
+        return NULL;
     if (!vpc) {
         call_error(c, "VPCIdNotSpecified", "No default VPC for this user");
         return NULL;

@@ -166,21 +166,15 @@ int ec2_describe_regions(struct call *c)
 
 /* ---- account attributes ---- */
 
-static int find_default_vpc(json_t *doc, const char *id, void *arg)
-{
-    if (json_is_true(json_object_get(doc, "IsDefault"))) {
-        snprintf((char *)arg, 32, "%s", id);
-        return 1;
-    }
-    return 0;
-}
-
 int ec2_describe_account_attributes(struct call *c)
 {
     char default_vpc[32] = "none";
-    if (store_each(c->db, &c->scope, "vpc", NULL, NULL, find_default_vpc,
-                   default_vpc) < 0)
-        return call_internal(c, "listing VPCs");
+    json_t *vpc;
+    if (ec2_default_vpc(c, &vpc) < 0)
+        return -1;
+    if (vpc && jstr(vpc, "VpcId"))
+        snprintf(default_vpc, sizeof(default_vpc), "%s", jstr(vpc, "VpcId"));
+    json_decref(vpc);
     /* In the order AWS lists them; the limits are a new account's. */
     const struct { const char *name, *value; } attrs[] = {
         { "supported-platforms", "VPC" },

@@ -193,21 +193,16 @@ int ec2_default_sg(struct call *c, const char *vpc_id, char *id, size_t len)
     return call_internal(c, "finding the default security group");
 }
 
-static int find_default_vpc(json_t *doc, const char *id, void *arg)
-{
-    if (!json_is_true(json_object_get(doc, "IsDefault")))
-        return 0;
-    snprintf(arg, 32, "%s", id);
-    return 1;
-}
-
 /* The default VPC's id into id (32 bytes): 0, 1 when the region has none
  * (it was deleted), -1 on a storage error (set on c). */
 static int default_vpc_id(struct call *c, char id[32])
 {
+    json_t *vpc;
     id[0] = '\0';
-    if (store_each(c->db, &c->scope, "vpc", NULL, NULL, find_default_vpc, id) < 0)
-        return call_internal(c, "finding the default VPC");
+    if (ec2_default_vpc(c, &vpc) < 0)
+        return -1;
+    snprintf(id, 32, "%s", vpc && jstr(vpc, "VpcId") ? jstr(vpc, "VpcId") : "");
+    json_decref(vpc);
     return id[0] ? 0 : 1;
 }
 

@@ -171,16 +171,6 @@ int ec2_create_subnet(struct call *c)
     return 0;
 }
 
-static int find_default_vpc(json_t *doc, const char *id, void *arg)
-{
-    (void)id;
-    if (json_is_true(json_object_get(doc, "IsDefault"))) {
-        *(json_t **)arg = json_incref(doc);
-        return 1;
-    }
-    return 0;
-}
-
 struct zone_taken {
     const char *zone;
     int found;
@@ -221,7 +211,8 @@ int ec2_create_default_subnet(struct call *c)
     if (!in_str(c, "AvailabilityZone") && !in_str(c, "AvailabilityZoneId"))
         return call_error(c, "MissingParameter",
                           "The request must contain the parameter availabilityZone");
-    store_each(c->db, &c->scope, "vpc", NULL, NULL, find_default_vpc, &vpc);
+    if (ec2_default_vpc(c, &vpc) < 0)
+        return -1;
     if (!vpc)
         return call_error(c, "DefaultVpcDoesNotExist",
                           "No default VPC for this user");

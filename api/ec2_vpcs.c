@@ -126,20 +126,11 @@ int scope_create_defaults(struct call *c)
     return create_default_vpc(c, NULL);
 }
 
-static int find_default_vpc(json_t *doc, const char *id, void *arg)
-{
-    (void)id;
-    if (json_is_true(json_object_get(doc, "IsDefault"))) {
-        *(json_t **)arg = json_incref(doc);
-        return 1;
-    }
-    return 0;
-}
-
 int ec2_create_default_vpc(struct call *c)
 {
-    json_t *vpc = NULL;
-    store_each(c->db, &c->scope, "vpc", NULL, NULL, find_default_vpc, &vpc);
+    json_t *vpc;
+    if (ec2_default_vpc(c, &vpc) < 0)
+        return -1;
     if (vpc) {
         json_decref(vpc);
         return call_error(c, "DefaultVpcAlreadyExists",
@@ -402,4 +393,24 @@ int ec2_describe_vpc_attribute(struct call *c)
     return call_error(c, "InvalidParameterValue",
                       "Value (%s) for parameter attribute is invalid. Unknown attribute.",
                       attr);
+}
+
+static int is_default(json_t *doc, const char *id, void *arg)
+{
+    (void)id;
+    if (!json_is_true(json_object_get(doc, "IsDefault")))
+        return 0;
+    *(json_t **)arg = json_incref(doc);
+    return 1;
+}
+
+int ec2_default_vpc(struct call *c, json_t **vpc)
+{
+    *vpc = NULL;
+    if (store_each(c->db, &c->scope, "vpc", NULL, NULL, is_default, vpc) < 0) {
+        json_decref(*vpc);
+        *vpc = NULL;
+        return call_internal(c, "finding the default VPC");
+    }
+    return 0;
 }
