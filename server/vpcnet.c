@@ -240,6 +240,13 @@ static int same_scope(json_t *a, json_t *b)
     return aa && ab && ra && rb && strcmp(aa, ab) == 0 && strcmp(ra, rb) == 0;
 }
 
+/* Whether doc (an ENI or a subnet) belongs to the VPC vpc. */
+static int in_vpc(json_t *doc, json_t *vpc)
+{
+    return same_scope(doc, vpc) && jstr(doc, "VpcId") &&
+           strcmp(jstr(doc, "VpcId"), jstr(vpc, "VpcId")) == 0;
+}
+
 static json_t *find_doc(json_t *list, const char *key, const char *id, json_t *scope_of)
 {
     size_t i;
@@ -773,8 +780,7 @@ static void prune_links(json_t *vpc, json_t *enis, json_t *running, int only_add
     size_t i;
     json_t *eni;
     json_array_foreach(enis, i, eni) {
-        if (!same_scope(eni, vpc) || !jstr(eni, "VpcId") ||
-            strcmp(jstr(eni, "VpcId"), jstr(vpc, "VpcId")) != 0 || !veth_wanted(eni, running))
+        if (!in_vpc(eni, vpc) || !veth_wanted(eni, running))
             continue;
         char vside[32], peer[32];
         veth_names(jstr(eni, "NetworkInterfaceId"), vside, peer, sizeof(vside));
@@ -816,8 +822,7 @@ static void prune_bridges(json_t *vpc, json_t *subnets)
     size_t i;
     json_t *subnet;
     json_array_foreach(subnets, i, subnet) {
-        if (!same_scope(subnet, vpc) || !jstr(subnet, "VpcId") ||
-            strcmp(jstr(subnet, "VpcId"), jstr(vpc, "VpcId")) != 0)
+        if (!in_vpc(subnet, vpc))
             continue;
         char br[32];
         bridge_name(jstr(subnet, "SubnetId"), br, sizeof(br));
@@ -916,8 +921,7 @@ static void sync_neighbours(int vpcfd, json_t *vpc, json_t *enis, json_t *added)
     json_t *eni, *a;
     json_array_foreach(enis, i, eni) {
         const char *subnet = jstr(eni, "SubnetId"), *mac = jstr(eni, "MacAddress");
-        if (!same_scope(eni, vpc) || !subnet || !mac || !jstr(eni, "VpcId") ||
-            strcmp(jstr(eni, "VpcId"), jstr(vpc, "VpcId")) != 0)
+        if (!in_vpc(eni, vpc) || !subnet || !mac)
             continue;
         json_t *known = json_object_get(bridges, subnet);
         if (!known) {
