@@ -11,6 +11,7 @@ Traffic goes only between namespaces ecslocal made: a listener run with
 `ip netns exec` in one instance's namespace, a probe in another's.
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -366,6 +367,36 @@ def test_a_deleted_subnets_bridge_goes_and_its_cidr_can_be_used_again(vpc):
              what="the bridge of %s" % again)
     # Instances in it reach each other through the new bridge.
     (a, ns_a), (b, ns_b) = vpc.instance(again), vpc.instance(again)
+    tok = "tok-" + uuid.uuid4().hex
+    with listener(ns_a, tok):
+        assert probe(ns_b, a["PrivateIpAddress"]) == tok
+
+
+def test_a_sync_the_kernel_refused_is_tried_again_without_a_change(make_server):
+    """A VPC whose namespace cannot be made (here: something else sits on
+    its name) is tried again a moment later, not only at the next API
+    change: once the way is clear the network comes up by itself."""
+    s = make_server()
+    vpc = Vpc(s.client("ec2"))
+    a, ns_a = vpc.instance(vpc.subnets[0])
+    b, ns_b = vpc.instance(vpc.subnets[0])
+    s.stop()
+    subprocess.run(["ip", "netns", "del", vpc.netns], check=True)
+    pin = "/var/run/netns/" + vpc.netns
+    with open(pin, "w") as f:
+        f.write("not a namespace\n")
+    try:
+        s.start()
+        # The first sync fails on it (a plain file cannot be joined).
+        wait_for(lambda: "network: VPC %s" % vpc.id in s.read_log(),
+                 what="the sync to fail on %s" % vpc.netns)
+    finally:
+        os.remove(pin)
+    # No API call from here on: only the retry can bring it back.
+    wait_for(lambda: addresses(vpc.netns, bridge(vpc.subnets[0])) == ["10.0.1.1/24"] and
+             plugged(ns_a, "eth0", a["NetworkInterfaces"][0]) and
+             plugged(ns_b, "eth0", b["NetworkInterfaces"][0]),
+             timeout=30, what="the VPC to come back")
     tok = "tok-" + uuid.uuid4().hex
     with listener(ns_a, tok):
         assert probe(ns_b, a["PrivateIpAddress"]) == tok
