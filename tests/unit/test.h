@@ -33,6 +33,8 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whether the running test has failed so far. */
 int test_failed(void);
+/* A JSON document written in the test (a bad one fails the test). */
+json_t *test_json(const char *text);
 
 #define TEST(suite, name)                                                    \
     static void test_##suite##_##name(void);                                 \

@@ -291,3 +291,12 @@ int main(int argc, char **argv)
     free(filters);
     return failed ? 1 : 0;
 }
+
+json_t *test_json(const char *text)
+{
+    json_error_t e;
+    json_t *v = json_loads(text, 0, &e);
+    if (!v)
+        test_fail(__FILE__, __LINE__, "bad JSON in the test: %s", e.text);
+    return v;
+}

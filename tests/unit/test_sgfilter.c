@@ -10,15 +10,6 @@
 #include "../../server/sgfilter.h"
 #include "test.h"
 
-static json_t *doc(const char *text)
-{
-    json_error_t e;
-    json_t *d = json_loads(text, 0, &e);
-    if (!d)
-        test_fail(__FILE__, __LINE__, "bad JSON in the test: %s", e.text);
-    return d;
-}
-
 /* An ENI of vpc-1 in account 1/us-east-1 with one address and groups. */
 static json_t *eni(const char *id, const char *ip, const char *groups_json)
 {
@@ -28,7 +19,7 @@ static json_t *eni(const char *id, const char *ip, const char *groups_json)
              "\"NetworkInterfaceId\": \"%s\", \"PrivateIpAddresses\": "
              "[{\"PrivateIpAddress\": \"%s\"}], \"Groups\": %s}",
              id, ip, groups_json);
-    return doc(text);
+    return test_json(text);
 }
 
 static int count(const char *hay, const char *needle)
@@ -41,7 +32,7 @@ static int count(const char *hay, const char *needle)
 
 TEST(sgfilter, one_chain_pair_per_combination_of_groups)
 {
-    json_t *vpc = doc("{\"_account\": \"1\", \"_region\": \"us-east-1\", \"VpcId\": \"vpc-1\"}");
+    json_t *vpc = test_json("{\"_account\": \"1\", \"_region\": \"us-east-1\", \"VpcId\": \"vpc-1\"}");
     json_t *enis = json_array();
     /* Two tasks of a service (group a), one with a and b, in another
      * order than sorted. */
@@ -49,7 +40,7 @@ TEST(sgfilter, one_chain_pair_per_combination_of_groups)
     json_array_append_new(enis, eni("eni-02", "10.0.1.6", "[{\"GroupId\": \"sg-0a\"}]"));
     json_array_append_new(enis, eni("eni-03", "10.0.1.7",
                                     "[{\"GroupId\": \"sg-0b\"}, {\"GroupId\": \"sg-0a\"}]"));
-    json_t *rules = doc("[{\"_account\": \"1\", \"_region\": \"us-east-1\", "
+    json_t *rules = test_json("[{\"_account\": \"1\", \"_region\": \"us-east-1\", "
                         "\"GroupId\": \"sg-0a\", \"IsEgress\": false, \"IpProtocol\": \"tcp\", "
                         "\"FromPort\": 80, \"ToPort\": 80, "
                         "\"ReferencedGroupInfo\": {\"GroupId\": \"sg-0a\"}}]");
@@ -78,7 +69,7 @@ TEST(sgfilter, one_chain_pair_per_combination_of_groups)
 
 TEST(sgfilter, many_groups_make_a_short_chain_name)
 {
-    json_t *vpc = doc("{\"_account\": \"1\", \"_region\": \"us-east-1\", \"VpcId\": \"vpc-1\"}");
+    json_t *vpc = test_json("{\"_account\": \"1\", \"_region\": \"us-east-1\", \"VpcId\": \"vpc-1\"}");
     char groups[2048] = "[";
     for (int i = 0; i < 16; i++)
         snprintf(groups + strlen(groups), sizeof(groups) - strlen(groups),

@@ -26,20 +26,11 @@ static struct db *open_db(void)
     return db;
 }
 
-static json_t *doc(const char *text)
-{
-    json_error_t e;
-    json_t *v = json_loads(text, 0, &e);
-    if (!v)
-        test_fail(__FILE__, __LINE__, "bad JSON in the test: %s", e.text);
-    return v;
-}
-
 static int insert(struct db *db, const struct scope *s, const char *type,
                   const char *id, const char *parent, const char *name,
                   const char *text)
 {
-    json_t *d = doc(text);
+    json_t *d = test_json(text);
     int rc = store_insert(db, s, type, id, parent, name, d);
     json_decref(d);
     return rc;
@@ -187,7 +178,7 @@ TEST(store, documents_round_trip)
     ASSERT_NULL(store_get(db, &A, "subnet", "vpc-1"));
     ASSERT_NULL(store_get(db, &B, "vpc", "vpc-1"));
 
-    json_t *d = doc("{\"VpcId\":\"vpc-1\",\"State\":\"available\"}");
+    json_t *d = test_json("{\"VpcId\":\"vpc-1\",\"State\":\"available\"}");
     ASSERT_INT_EQ(store_update(db, &A, "vpc", "vpc-1", d), STORE_OK);
     ASSERT_INT_EQ(store_update(db, &A, "vpc", "vpc-9", d), STORE_NOT_FOUND);
     json_decref(d);
