@@ -155,14 +155,15 @@ static int collect(const struct scope *s, const char *id, long long version, voi
     char key[400];
     snprintf(key, sizeof(key), "%s/%s/%s/%s", c->type, s->account, s->region, id);
     json_t *hit = json_object_get(doc_cache, key);
+    int eni = strcmp(c->type, "network-interface") == 0;
     json_t *doc;
     if (hit && json_integer_value(json_array_get(hit, 0)) == version) {
         doc = json_array_get(hit, 1);
         json_integer_set(json_array_get(hit, 2), sync_mark);
     } else {
-        if (hit || strcmp(c->type, "network-interface") != 0)
+        if (hit || !eni)
             *c->changed = 1;
-        if (hit && strcmp(c->type, "network-interface") == 0)
+        if (hit && eni)
             json_object_set_new(c->changed_enis, key + strlen("network-interface/"),
                                 json_true());
         doc = store_get(server.db, s, c->type, id);
@@ -174,7 +175,7 @@ static int collect(const struct scope *s, const char *id, long long version, voi
         json_object_set_new(doc, "_region", json_string(s->region));
         json_object_set_new(doc_cache, key, json_pack("[I,o,I]", (json_int_t)version, doc,
                                                       sync_mark));
-        if (!hit && strcmp(c->type, "network-interface") == 0)
+        if (!hit && eni)
             json_array_append(c->added, doc);
     }
     json_array_append(c->out, doc);
@@ -282,7 +283,6 @@ static int ensure_vpc(json_t *vpc, char *err, size_t errlen)
         /* A namespace made anew has none of what was applied to it, not
          * even the resolver's sockets (bound in the namespace it
          * replaces, if one was removed behind our back). */
-        sgfilter_forget(vpc);
         forget_memo(vpc);
         dns_unlisten_vpc(name);
     }
@@ -713,10 +713,12 @@ static void setup_mark(json_t *vpc, const char *what)
     json_object_set_new(ready, what, json_true());
 }
 
-/* Forget what was done in the VPC (NULL: in every VPC). */
+/* Forget what was done in the VPC (NULL: in every VPC), the security
+ * group table applied included. */
 static void forget_memo(json_t *vpc)
 {
     char key[128];
+    sgfilter_forget(vpc);
     if (memo && !vpc) {
         json_object_clear(memo);
     } else if (memo) {
@@ -1139,7 +1141,6 @@ void vpcnet_teardown(void)
         }
         closedir(d);
     }
-    sgfilter_forget(NULL);
     forget_memo(NULL);
     synced_once = 0;
     retry_at = retry_wait = 0;
